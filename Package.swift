@@ -1,0 +1,67 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "conductor-grpc-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ConductorGRPC", targets: ["ConductorGRPC"]),
+        .library(name: "BridgeResilience", targets: ["BridgeResilience"]),
+        .executable(name: "conductor-smoke", targets: ["conductor-smoke"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev).
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+
+        // C: the event loop that owns sockets and nghttp2 sessions.
+        .target(
+            name: "CNGHTTP2Shim",
+            dependencies: ["CNGHTTP2", "COpenSSL"],
+            linkerSettings: [.linkedLibrary("pthread")]
+        ),
+        // C: protobuf-c code generated from Protos/ by Scripts/generate-protos.sh (committed).
+        .target(name: "CConductorProto", dependencies: ["CProtobufC"]),
+
+        .target(
+            name: "GRPCWire",
+            dependencies: ["CNGHTTP2Shim", "CConductorProto"],
+            swiftSettings: strictSwift
+        ),
+        .target(name: "BridgeResilience", swiftSettings: strictSwift),
+        .target(
+            name: "ConductorGRPC",
+            dependencies: [
+                "GRPCWire", "BridgeResilience",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "conductor-smoke",
+            dependencies: [
+                "ConductorGRPC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        .testTarget(name: "GRPCWireTests", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
+        .testTarget(name: "BridgeResilienceTests", dependencies: ["BridgeResilience"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "ConductorGRPCTests",
+            dependencies: ["ConductorGRPC", "GRPCWire"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

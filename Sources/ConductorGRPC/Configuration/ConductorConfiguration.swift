@@ -1,0 +1,56 @@
+/// Everything the client can be configured with. The defaults are those of the environment
+/// variables (see ``fromEnvironment(_:)`` and the README's table).
+public struct ConductorConfiguration: Sendable, Hashable {
+    /// Where calls go.
+    public enum Mode: String, Sendable, Hashable {
+        /// A remote conductor over gRPC (`CONDUCTOR_MODE=http`, the seed's name for "remote").
+        case remote = "http"
+        /// An in-process conductor with the same API and semantics, for tests (`CONDUCTOR_MODE=memory`).
+        case memory
+    }
+
+    /// Where calls go. Default `.remote`.
+    public var mode: Mode = .remote
+    /// The conductor's addresses (`CONDUCTOR_BASE_URL`); required in remote mode.
+    public var endpoints: [ConductorEndpoint] = []
+    /// Retries after the first attempt (`CONDUCTOR_MAX_RETRIES`, 0...10, default 3).
+    public var maxRetries: Int = 3
+    /// The backoff base (`CONDUCTOR_RETRY_DELAY`, 0.1...60 s, default 1 s).
+    public var retryDelay: Duration = .seconds(1)
+    /// The backoff cap (`CONDUCTOR_RETRY_MAX_DELAY`, 0.1...300 s, default 10 s).
+    public var retryMaxDelay: Duration = .seconds(10)
+    /// The whole-call deadline, retries included (`CONDUCTOR_TIMEOUT`, 1...300 s, default 30 s).
+    public var timeout: Duration = .seconds(30)
+    /// Consecutive failures that open a circuit breaker (`CONDUCTOR_CIRCUIT_BREAKER_THRESHOLD`, 1...50, default 5).
+    public var circuitBreakerThreshold: Int = 5
+    /// How long an open breaker rejects calls (`CONDUCTOR_CIRCUIT_BREAKER_TIMEOUT`, 10...600 s, default 60 s).
+    public var circuitBreakerTimeout: Duration = .seconds(60)
+    /// How long a non-canonical day proof is cached (`CONDUCTOR_CACHE_TTL`, 60...3600 s, default 300 s).
+    public var cacheTTL: Duration = .seconds(300)
+    /// How many day proofs the cache holds (`CONDUCTOR_CACHE_SIZE`, 100...10000, default 1000).
+    public var cacheSize: Int = 1000
+    /// Whether the conductor deduplicates submits by event hash, which makes retrying a submit
+    /// after UNAVAILABLE safe (`CONDUCTOR_SUBMIT_DEDUPLICATED`, default true).
+    public var submitsAreDeduplicated: Bool = true
+    /// The largest response message accepted (`CONDUCTOR_MAX_MESSAGE_BYTES`, 1 KiB...256 MiB, default 4 MiB).
+    public var maxReceiveMessageBytes: Int = 4 << 20
+    /// How long connecting may take (`CONDUCTOR_CONNECT_TIMEOUT`, 1...120 s, default 20 s).
+    public var connectTimeout: Duration = .seconds(20)
+    /// Keepalive PING interval while calls are open (`CONDUCTOR_KEEPALIVE_INTERVAL`, 0 = off or 10...3600 s, default 30 s).
+    public var keepaliveInterval: Duration? = .seconds(30)
+    /// How long a keepalive PING may wait for its ACK (`CONDUCTOR_KEEPALIVE_TIMEOUT`, 1...300 s, default 20 s).
+    public var keepaliveTimeout: Duration = .seconds(20)
+
+    /// A configuration with every default and no endpoint.
+    public init() {}
+
+    /// A remote configuration for the given endpoints, other settings at their defaults.
+    public init(endpoints: [ConductorEndpoint]) {
+        self.endpoints = endpoints
+    }
+
+    /// A remote configuration for a URL list such as `grpc://conductor:50051`.
+    public init(baseURL: String) throws(ConductorError) {
+        self.endpoints = try ConductorEndpoint.parseList(baseURL)
+    }
+}

@@ -1,0 +1,49 @@
+/// Builds a unary request's header block in the order the gRPC specification gives:
+/// `:method`, `:scheme`, `:path`, `:authority`, then `grpc-timeout`, `content-type`, `te`,
+/// `user-agent`, then custom metadata. The parts that never change for a connection are packed
+/// once, so a call only appends its path, timeout and metadata.
+package struct GRPCRequestHeadBuilder: Sendable {
+    /// The `user-agent` this library sends.
+    package static let userAgent = "conductor-grpc-swift/\(ConductorGRPCVersion.string)"
+
+    private let leading: HTTP2HeaderBlock
+    private let authority: HTTP2HeaderBlock
+    private let trailing: HTTP2HeaderBlock
+
+    /// Creates a builder for one connection.
+    package init(scheme: String, authority: String, userAgent: String = GRPCRequestHeadBuilder.userAgent) {
+        var leading = HTTP2HeaderBlock()
+        leading.append(name: ":method", value: "POST")
+        leading.append(name: ":scheme", value: scheme)
+        self.leading = leading
+        var authorityBlock = HTTP2HeaderBlock()
+        authorityBlock.append(name: ":authority", value: authority)
+        self.authority = authorityBlock
+        var trailing = HTTP2HeaderBlock()
+        trailing.append(name: "content-type", value: "application/grpc")
+        trailing.append(name: "te", value: "trailers")
+        trailing.append(name: "user-agent", value: userAgent)
+        self.trailing = trailing
+    }
+
+    /// The header block of one call.
+    package func headers(
+        path: String,
+        timeout: Duration?,
+        previousAttempts: Int = 0,
+        metadata: GRPCMetadata = GRPCMetadata()
+    ) -> HTTP2HeaderBlock {
+        var block = HTTP2HeaderBlock()
+        block.reserveCapacity(leading.bytes.count + authority.bytes.count + trailing.bytes.count + path.utf8.count + 64)
+        block.append(leading)
+        block.append(name: ":path", value: path)
+        block.append(authority)
+        if let timeout { block.append(name: "grpc-timeout", value: GRPCTimeout.encode(timeout)) }
+        block.append(trailing)
+        if previousAttempts > 0 { block.append(name: "grpc-previous-rpc-attempts", value: String(previousAttempts)) }
+        for entry in metadata.entries {
+            block.append(name: entry.name, value: GRPCMetadata.wireValue(entry.value))
+        }
+        return block
+    }
+}

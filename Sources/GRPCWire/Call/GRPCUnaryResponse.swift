@@ -1,0 +1,24 @@
+/// A unary call's response as gRPC sees it: the message on success, or the status that ended it.
+package struct GRPCUnaryResponse: Sendable {
+    /// A failed call.
+    package struct Failure: Error, Sendable {
+        /// The status the call ended with.
+        package var status: GRPCStatus
+        /// True when the request provably never reached the server application (not sent,
+        /// REFUSED_STREAM, above a GOAWAY's last-stream-id): safe to send again, even a write.
+        package var provablyNotProcessed: Bool
+        /// The server's `grpc-retry-pushback-ms`, if it sent one.
+        package var retryPushback: RetryPushback?
+    }
+
+    /// The server's instruction about retrying (`grpc-retry-pushback-ms`).
+    package enum RetryPushback: Sendable, Equatable {
+        /// Retry after exactly this delay.
+        case retryAfter(Duration)
+        /// Do not retry (a negative or unparsable value).
+        case doNotRetry
+    }
+
+    /// The decoded message bytes, or the failure.
+    package var result: Result<[UInt8], Failure>
+}

@@ -1,0 +1,221 @@
+import CNGHTTP2Shim
+import Synchronization
+
+/// One HTTP/2 connection owned by the shim's event loop, seen from Swift.
+///
+/// Calls may be started at once: while the connection is being established they wait in the
+/// shim and leave as soon as the socket is connected. The connection reports its lifecycle
+/// through `onEvent` (called on the loop thread; keep it short).
+package final class HTTP2Connection: Sendable {
+    /// Where to connect.
+    package struct Target: Sendable, Hashable {
+        /// A host name, a numeric IPv4/IPv6 address, or a unix socket path.
+        package var host: String
+        /// The TCP port (ignored for unix sockets).
+        package var port: Int
+        /// Whether `host` is a unix socket path.
+        package var isUnixSocket: Bool
+
+        /// Creates a target.
+        package init(host: String, port: Int, isUnixSocket: Bool = false) {
+            self.host = host
+            self.port = port
+            self.isUnixSocket = isUnixSocket
+        }
+
+        /// `host:port`, `[v6]:port` or `unix:path`.
+        package var label: String {
+            if isUnixSocket { return "unix:\(host)" }
+            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+    }
+
+    /// Connection-level settings.
+    package struct Options: Sendable {
+        /// How long connecting may take, up to the server's first SETTINGS frame.
+        package var connectTimeout: Duration = .seconds(20)
+        /// Keepalive PING interval, measured from the last byte read; nil disables keepalive.
+        package var keepaliveInterval: Duration?
+        /// How long a keepalive PING may wait for its ACK.
+        package var keepaliveTimeout: Duration = .seconds(20)
+        /// The receive window of each stream.
+        package var streamWindowBytes: Int = 4 << 20
+        /// The receive window of the connection.
+        package var connectionWindowBytes: Int = 16 << 20
+        /// The largest response header list accepted (and announced).
+        package var maximumHeaderListBytes: Int = 16 << 10
+
+        /// Default options.
+        package init() {}
+    }
+
+    /// What happened to the connection.
+    package enum Event: Sendable, Equatable {
+        /// The server's SETTINGS arrived: usable, with this concurrent stream limit.
+        case ready(maxConcurrentStreams: UInt32)
+        /// The server sent GOAWAY; no new streams will open here.
+        case goaway(lastStreamID: UInt32, detail: String)
+        /// A keepalive PING was not answered in time.
+        case keepaliveTimeout
+        /// The connection is gone; `orderly` is false after a failure.
+        case closed(reason: String, orderly: Bool)
+    }
+
+    /// Counters from the shim.
+    package struct Statistics: Sendable {
+        /// Streams ever opened.
+        package var streamsStarted: UInt64
+        /// Streams open now.
+        package var streamsOpen: UInt64
+        /// The most streams open at once.
+        package var maximumStreamsOpen: UInt64
+        /// `send` calls that wrote bytes.
+        package var writes: UInt64
+        /// Bytes written.
+        package var bytesWritten: UInt64
+        /// Bytes read.
+        package var bytesRead: UInt64
+        /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (0 until known).
+        package var peerMaxConcurrentStreams: UInt32
+    }
+
+    /// Where the connection is in its life.
+    package enum State: Sendable, Equatable {
+        /// Resolving, connecting, or waiting for the server's SETTINGS; calls may be started.
+        case connecting
+        /// Usable.
+        case ready
+        /// A GOAWAY arrived: streams already open finish, new ones are refused.
+        case draining
+        /// Gone.
+        case closed
+    }
+
+    /// The endpoint this connection goes to.
+    package let target: Target
+    private let shim: ShimConnectionHandle
+    private var handle: OpaquePointer { shim.pointer }
+    private let eventHandler: Mutex<(@Sendable (Event) -> Void)?>
+    private let currentState = Mutex(State.connecting)
+
+    /// Where the connection is in its life.
+    package var state: State { currentState.withLock { $0 } }
+
+    /// Whether a new call should be started here (connecting or ready).
+    package var acceptsNewCalls: Bool {
+        switch state {
+        case .connecting, .ready: true
+        case .draining, .closed: false
+        }
+    }
+
+    /// Starts connecting at once; `onEvent` receives the lifecycle events.
+    package init(target: Target, options: Options = Options(), onEvent: (@Sendable (Event) -> Void)? = nil) {
+        self.target = target
+        self.eventHandler = Mutex(onEvent)
+        let relay = EventRelay()
+        let context = Unmanaged.passRetained(relay).toOpaque()
+        var cOptions = h2shim_conn_options()
+        cOptions.port = UInt16(clamping: target.port)
+        cOptions.is_unix = target.isUnixSocket ? 1 : 0
+        cOptions.connect_timeout_ns = options.connectTimeout.shimNanoseconds
+        cOptions.keepalive_interval_ns = options.keepaliveInterval?.shimNanoseconds ?? 0
+        cOptions.keepalive_timeout_ns = options.keepaliveTimeout.shimNanoseconds
+        cOptions.initial_window_size = UInt32(clamping: options.streamWindowBytes)
+        cOptions.connection_window_size = UInt32(clamping: options.connectionWindowBytes)
+        cOptions.max_header_list_size = UInt32(clamping: options.maximumHeaderListBytes)
+        let created = target.host.withCString { host -> OpaquePointer? in
+            cOptions.host = host
+            return h2shim_conn_create(h2shim_loop_shared(), &cOptions, HTTP2Connection.onShimEvent, context)
+        }
+        guard let created else { fatalError("h2shim_conn_create: out of memory") }
+        self.shim = ShimConnectionHandle(pointer: created)
+        relay.connection.withLock { $0 = WeakConnection(self) }
+    }
+
+    deinit {
+        h2shim_conn_shutdown(handle)
+        h2shim_conn_release(handle)
+    }
+
+    /// Sends one request and waits for the whole response. Never throws: every failure is an
+    /// outcome of the result. Task cancellation resets the stream.
+    package func exchange(
+        headers: HTTP2HeaderBlock,
+        body: [UInt8],
+        timeout: Duration?,
+        maximumResponseBytes: Int
+    ) async -> HTTP2StreamResult {
+        await HTTP2Exchange.run(
+            on: handle, headers: headers, body: body, timeout: timeout,
+            maximumResponseBytes: maximumResponseBytes)
+    }
+
+    /// Stops new streams and closes once the open ones have finished.
+    package func shutdown() {
+        h2shim_conn_shutdown(handle)
+    }
+
+    /// Fails every call on the connection and closes it now.
+    package func close() {
+        h2shim_conn_close(handle)
+    }
+
+    /// A snapshot of the shim's counters.
+    package var statistics: Statistics {
+        var stats = h2shim_conn_stats()
+        h2shim_conn_get_stats(handle, &stats)
+        return Statistics(
+            streamsStarted: stats.streams_started, streamsOpen: stats.streams_open,
+            maximumStreamsOpen: stats.max_streams_open, writes: stats.writes,
+            bytesWritten: stats.bytes_written, bytesRead: stats.bytes_read,
+            peerMaxConcurrentStreams: stats.peer_max_concurrent_streams)
+    }
+
+    fileprivate func deliver(_ event: Event) {
+        currentState.withLock { state in
+            switch event {
+            case .ready: if state == .connecting { state = .ready }
+            case .goaway: if state != .closed { state = .draining }
+            case .keepaliveTimeout: break
+            case .closed: state = .closed
+            }
+        }
+        let handler = eventHandler.withLock { $0 }
+        handler?(event)
+    }
+
+    private static let onShimEvent: h2shim_conn_event_fn = { context, kind, value, detail in
+        guard let context else { return }
+        let unmanaged = Unmanaged<EventRelay>.fromOpaque(context)
+        let text = detail.map { String(cString: $0) } ?? ""
+        let event: Event
+        switch kind {
+        case H2SHIM_EVENT_READY: event = .ready(maxConcurrentStreams: UInt32(truncatingIfNeeded: value))
+        case H2SHIM_EVENT_GOAWAY: event = .goaway(lastStreamID: UInt32(truncatingIfNeeded: value), detail: text)
+        case H2SHIM_EVENT_KEEPALIVE_TIMEOUT: event = .keepaliveTimeout
+        default: event = .closed(reason: text, orderly: value != 0)
+        }
+        let connection = unmanaged.takeUnretainedValue().connection.withLock { $0.connection }
+        connection?.deliver(event)
+        if case .closed = event { unmanaged.release() } // CLOSED is the last event
+    }
+
+}
+
+/// The shim's event context: it outlives the Swift connection object (the shim may report
+/// CLOSED after the last Swift reference is gone), so it points back weakly.
+private final class EventRelay: Sendable {
+    let connection = Mutex(WeakConnection(nil))
+}
+
+private struct WeakConnection: Sendable {
+    weak var connection: HTTP2Connection?
+    init(_ connection: HTTP2Connection?) { self.connection = connection }
+}
+
+/// The shim's connection pointer. Every h2shim_conn_* function may be called from any thread
+/// (they only queue commands to the loop or read atomics), which is what makes sharing it safe.
+private struct ShimConnectionHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+}

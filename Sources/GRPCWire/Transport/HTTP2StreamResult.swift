@@ -1,0 +1,80 @@
+import CNGHTTP2Shim
+
+/// What the transport reports about one finished request/response exchange.
+package struct HTTP2StreamResult: Sendable {
+    /// How the stream ended.
+    package enum Outcome: Sendable, Equatable {
+        /// The peer ended the stream; headers, body and trailers are complete.
+        case complete
+        /// The peer reset the stream before ending it, with this HTTP/2 error code.
+        case reset(errorCode: UInt32)
+        /// The request never left this process; safe to send again anywhere.
+        case notSent(reason: String)
+        /// The connection failed while the stream was open; the server may have processed it.
+        case connectionLost(reason: String)
+        /// The local deadline passed; the stream was reset with CANCEL.
+        case deadlineExceeded
+        /// The caller cancelled; the stream was reset with CANCEL.
+        case cancelled
+        /// The response body passed the receive limit; the stream was reset with CANCEL.
+        case responseTooLarge
+        /// The response headers passed the header list limit; the stream was reset.
+        case headersTooLarge
+    }
+
+    /// How the stream ended.
+    package var outcome: Outcome
+    /// The first header block (the only one for a Trailers-Only response).
+    package var headers: [(name: String, value: String)]
+    /// The trailing header block, empty if none arrived.
+    package var trailers: [(name: String, value: String)]
+    /// All DATA bytes received.
+    package var body: [UInt8]
+
+    /// Creates a result.
+    package init(
+        outcome: Outcome,
+        headers: [(name: String, value: String)] = [],
+        trailers: [(name: String, value: String)] = [],
+        body: [UInt8] = []
+    ) {
+        self.outcome = outcome
+        self.headers = headers
+        self.trailers = trailers
+        self.body = body
+    }
+
+    /// Copies a result out of the shim's callback (its memory is gone once the callback returns).
+    init(copying result: UnsafePointer<h2shim_result>) {
+        let r = result.pointee
+        let detail = r.detail.map { String(cString: $0) }
+        switch r.outcome {
+        case H2SHIM_COMPLETE: outcome = .complete
+        case H2SHIM_RESET: outcome = .reset(errorCode: r.reset_code)
+        case H2SHIM_NOT_SENT: outcome = .notSent(reason: detail ?? "request not sent")
+        case H2SHIM_CONNECTION_LOST: outcome = .connectionLost(reason: detail ?? "connection lost")
+        case H2SHIM_DEADLINE_EXCEEDED: outcome = .deadlineExceeded
+        case H2SHIM_CANCELLED: outcome = .cancelled
+        case H2SHIM_RESPONSE_TOO_LARGE: outcome = .responseTooLarge
+        case H2SHIM_HEADERS_TOO_LARGE: outcome = .headersTooLarge
+        default: outcome = .connectionLost(reason: "unknown transport outcome \(r.outcome.rawValue)")
+        }
+        headers = Self.copy(r.headers, count: r.header_count)
+        trailers = Self.copy(r.trailers, count: r.trailer_count)
+        body = r.body_len > 0 ? Array(UnsafeBufferPointer(start: r.body, count: r.body_len)) : []
+    }
+
+    private static func copy(_ fields: UnsafePointer<h2shim_header>?, count: Int) -> [(name: String, value: String)] {
+        guard let fields, count > 0 else { return [] }
+        var result: [(name: String, value: String)] = []
+        result.reserveCapacity(count)
+        for index in 0..<count {
+            let field = fields[index]
+            result.append((
+                String(decoding: UnsafeBufferPointer(start: field.name, count: field.name_len), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(start: field.value, count: field.value_len), as: UTF8.self)
+            ))
+        }
+        return result
+    }
+}
