@@ -1,0 +1,128 @@
+import Foundation
+
+/// The project's reference conductor (Scripts/reference_conductor.py on grpcio), started on a
+/// free loopback port for one test and stopped when the test is done.
+final class ReferenceConductor: @unchecked Sendable {
+    /// One line of the server's request log.
+    struct LogEntry: Sendable {
+        var method: String
+        var outcome: String
+        var day: Int?
+        var attempt: Int
+        var eventHashes: [String]
+        var payloadBytes: [Int]
+        var peer: String
+    }
+
+    static let repositoryRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    let process: Process
+    let port: Int
+    let logPath: String
+    private let workDirectory: URL
+
+    /// `grpc://127.0.0.1:PORT`
+    var url: String { "grpc://127.0.0.1:\(port)" }
+
+    private init(process: Process, port: Int, logPath: String, workDirectory: URL) {
+        self.process = process
+        self.port = port
+        self.logPath = logPath
+        self.workDirectory = workDirectory
+    }
+
+    deinit {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: workDirectory)
+    }
+
+    /// Starts a server with extra command-line arguments (see `reference_conductor.py --help`).
+    static func start(_ arguments: [String] = [], port: Int = 0) async throws -> ReferenceConductor {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("refconductor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let logPath = work.appendingPathComponent("requests.jsonl").path
+        let process = Process()
+        process.executableURL = repositoryRoot.appendingPathComponent(".venv/bin/python")
+        process.arguments = [repositoryRoot.appendingPathComponent("Scripts/reference_conductor.py").path,
+                             "--port", String(port), "--log", logPath, "--exit-with-parent"] + arguments
+        let stdout = Pipe()
+        process.standardOutput = stdout
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let listening = try await readListeningPort(stdout.fileHandleForReading)
+        return ReferenceConductor(process: process, port: listening, logPath: logPath, workDirectory: work)
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Kills the server with SIGKILL: no GOAWAY, sockets just close.
+    func kill() {
+        guard process.isRunning else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Everything the server logged so far.
+    func log() -> [LogEntry] {
+        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return LogEntry(
+                method: object["method"] as? String ?? "",
+                outcome: object["outcome"] as? String ?? "",
+                day: object["day"] as? Int,
+                attempt: object["attempt"] as? Int ?? 0,
+                eventHashes: object["event_hashes"] as? [String] ?? [],
+                payloadBytes: object["payload_bytes"] as? [Int] ?? [],
+                peer: object["peer"] as? String ?? "")
+        }
+    }
+
+    /// Waits until the log holds an entry matching `predicate`, up to `timeout`.
+    func waitForLog(timeout: Duration = .seconds(5), _ predicate: (LogEntry) -> Bool) async -> LogEntry? {
+        let clock = ContinuousClock()
+        let end = clock.now + timeout
+        while clock.now < end {
+            if let entry = log().first(where: predicate) { return entry }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    private static func readListeningPort(_ handle: FileHandle) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            // A blocking read belongs on its own thread, not on the cooperative pool.
+            Thread.detachNewThread {
+                var text = ""
+                while !text.contains("\n") {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    text += String(decoding: data, as: UTF8.self)
+                }
+                let words = text.split(whereSeparator: \.isWhitespace)
+                if words.count >= 2, words[0] == "LISTENING", let port = Int(words[1]) {
+                    continuation.resume(returning: port)
+                } else {
+                    continuation.resume(throwing: StartError(output: text))
+                }
+            }
+        }
+    }
+
+    struct StartError: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "reference conductor did not start (run Scripts/setup.sh); it printed: \(output)" }
+    }
+}

@@ -1,0 +1,23 @@
+import ConductorGRPC
+
+/// A client for a test server with test-friendly settings.
+func makeClient(
+    _ url: String,
+    timeout: Duration = .seconds(10),
+    configure: (inout ConductorConfiguration) -> Void = { _ in }
+) throws -> ConductorClient {
+    var configuration = try ConductorConfiguration(baseURL: url)
+    configuration.timeout = timeout
+    configure(&configuration)
+    return try ConductorClient(configuration: configuration)
+}
+
+/// Runs `body` and returns the ConductorError it throws, or nil if it succeeds.
+func conductorError<T>(_ body: () async throws(ConductorError) -> T) async -> ConductorError? {
+    do {
+        _ = try await body()
+        return nil
+    } catch {
+        return error
+    }
+}
