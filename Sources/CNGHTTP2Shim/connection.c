@@ -146,8 +146,8 @@ void conn_fail(h2shim_conn *conn, const char *reason, bool orderly) {
     loop_unschedule(conn->loop, &conn->keepalive_timer);
     close_socket(conn);
 
-    char detail[sizeof conn->last_error + 32];
-    snprintf(detail, sizeof detail, "%s", reason);
+    snprintf(conn->close_reason, sizeof conn->close_reason, "%s", reason);
+    const char *detail = conn->close_reason;
     while (conn->calls) {
         h2shim_call *call = conn->calls;
         conn_unlink_call(conn, call);
@@ -351,7 +351,7 @@ void conn_submit_call(h2shim_conn *conn, h2shim_call *call) {
     if (call->completed) return;
     if (conn->state == CONN_CLOSED || conn->state == CONN_DRAINING || conn->shutdown_requested) {
         call_complete(call, H2SHIM_NOT_SENT, 0,
-                      conn->state == CONN_CLOSED ? "connection closed" : "connection is draining");
+                      conn->state == CONN_CLOSED ? conn->close_reason : "connection is draining");
         return;
     }
     if (call->deadline.due_ns) {

@@ -142,6 +142,7 @@ struct h2shim_conn {
     struct addrinfo *next_address;
     int resolve_error;
     char last_error[160];
+    char close_reason[200]; /* why the connection closed, for calls that arrive afterwards */
     int fd;
     bool want_epollout;
     bool ready_reported;

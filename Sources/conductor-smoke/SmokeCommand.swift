@@ -25,6 +25,18 @@ struct SmokeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Events in the SubmitEventsBatch check.")
     var batchSize: Int = 10
 
+    @Option(name: .long, help: "Seconds of GetDayProof load after the checks (0: no load phase).")
+    var duration: Double = 0
+
+    @Option(name: .long, help: "Calls in flight during the load phase.")
+    var concurrency: Int = 16
+
+    func validate() throws {
+        guard batchSize >= 1 && batchSize <= 10_000 else { throw ValidationError("--batch-size must be in 1...10000") }
+        guard duration >= 0 && duration <= 3600 else { throw ValidationError("--duration must be in 0...3600 seconds") }
+        guard concurrency >= 1 && concurrency <= 10_000 else { throw ValidationError("--concurrency must be in 1...10000") }
+    }
+
     mutating func run() async throws {
         var environment = ProcessEnvironment.conductorVariables()
         if let target { environment["CONDUCTOR_BASE_URL"] = target }
@@ -38,9 +50,15 @@ struct SmokeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let report = await SmokeChecks(client: client, day: day, allowMissing: allowMissing, batchSize: batchSize).run()
-        await client.shutdown()
         print(report.text)
+        var loadFailed = false
+        if duration > 0 && report.passed {
+            let summary = await LoadPhase(client: client, duration: .milliseconds(Int64(duration * 1000)), concurrency: concurrency).run()
+            print(summary.text)
+            loadFailed = !summary.errorsByCode.isEmpty
+        }
+        await client.shutdown()
         if report.unreachable { throw ExitCode(3) }
-        if !report.passed { throw ExitCode(1) }
+        if !report.passed || loadFailed { throw ExitCode(1) }
     }
 }

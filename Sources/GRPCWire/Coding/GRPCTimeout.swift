@@ -20,7 +20,7 @@ package enum GRPCTimeout {
             nanos = seconds * 1_000_000_000 + (attoseconds + 999_999_999) / 1_000_000_000
         }
         for unit in units {
-            let value = (nanos + unit.nanoseconds - 1) / unit.nanoseconds
+            let value = nanos / unit.nanoseconds + (nanos % unit.nanoseconds == 0 ? 0 : 1)
             if value <= maximumValue { return "\(max(value, 1))\(unit.suffix)" }
         }
         return "\(maximumValue)H"

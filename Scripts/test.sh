@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The project's test command: prepares a fresh Debian machine, builds, and runs every test.
+#
+#   Scripts/test.sh                      everything (what CI runs)
+#   Scripts/test.sh --sanitize=address   the Swift suites under AddressSanitizer (own build folder)
+#   Scripts/test.sh --sanitize=thread    the Swift suites under ThreadSanitizer (own build folder)
+#
+# Steps: Scripts/setup.sh (apt packages, Python venv), stale-generated-code check, C warnings check,
+# the reference conductor's self-test, `swift build` + `swift test` (unit and integration tests
+# against real servers on loopback), and a smoke run of conductor-smoke.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+sanitize=""
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize=address|--sanitize=thread) sanitize=${arg#--sanitize=} ;;
+    *) echo "test.sh: unknown argument $arg (use --sanitize=address or --sanitize=thread)" >&2; exit 2 ;;
+  esac
+done
+
+step() { echo; echo "==> $*"; }
+
+step "setup"
+Scripts/setup.sh
+
+if [ -n "$sanitize" ]; then
+  step "swift test --sanitize=$sanitize"
+  swift build --build-tests --sanitize="$sanitize" --scratch-path ".build-$sanitize"
+  swift test --skip-build --sanitize="$sanitize" --scratch-path ".build-$sanitize"
+  exit 0
+fi
+
+step "generated protobuf-c code is current"
+Scripts/generate-protos.sh --check
+
+step "C shim compiles cleanly with -Wall -Wextra"
+Scripts/check-c-warnings.sh
+
+step "reference conductor self-test"
+.venv/bin/python -m unittest discover -s Scripts/tests 2>&1 | tail -n 4
+
+step "swift build"
+build_log=$(mktemp)
+trap 'rm -f "$build_log"' EXIT
+if ! swift build --build-tests >"$build_log" 2>&1; then
+  cat "$build_log"
+  echo "test.sh: the build failed" >&2
+  exit 1
+fi
+tail -n 1 "$build_log"
+if grep -v "/.build/checkouts/" "$build_log" | grep -q "warning:"; then
+  grep "warning:" "$build_log" >&2
+  echo "test.sh: the build has warnings (this project builds warning-free)" >&2
+  exit 1
+fi
+
+step "swift test"
+swift test --skip-build
+
+step "smoke run against the reference conductor"
+SMOKE_CONFIGURATION=debug Scripts/smoke.sh --duration 2
