@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "ConductorGRPC", targets: ["ConductorGRPC"]),
         .library(name: "BridgeResilience", targets: ["BridgeResilience"]),
         .executable(name: "conductor-smoke", targets: ["conductor-smoke"]),
+        .executable(name: "conductor-bench", targets: ["conductor-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
@@ -53,6 +54,11 @@ let package = Package(
                 "ConductorGRPC",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "conductor-bench",
+            dependencies: ["ConductorGRPC"],
             swiftSettings: strictSwift
         ),
 

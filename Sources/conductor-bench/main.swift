@@ -1,0 +1,2 @@
+// Placeholder until the benchmark issue fills this in.
+print("conductor-bench: not implemented yet")
