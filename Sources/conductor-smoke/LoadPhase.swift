@@ -48,7 +48,7 @@ struct LoadPhase {
                     while clock.now < end {
                         let callStart = clock.now
                         do throws(ConductorError) {
-                            _ = try await client.dayProof(day)
+                            _ = try await client.dayProof(day, cachePolicy: .reload)
                             latencies.append(clock.now - callStart)
                         } catch {
                             errors[error.code.name, default: 0] += 1

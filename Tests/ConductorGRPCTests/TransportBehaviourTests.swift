@@ -3,7 +3,16 @@ import Foundation
 import Testing
 
 /// Deadlines, cancellation, large messages, concurrency and dead servers, against real sockets.
+/// Retries are off here (one attempt per call) so each test sees the transport's own behaviour.
 @Suite(.serialized) struct TransportBehaviourTests {
+    private func makeClient(_ url: String, timeout: Duration = .seconds(10),
+                            configure: (inout ConductorConfiguration) -> Void = { _ in }) throws -> ConductorClient {
+        try ConductorGRPCTests.makeClient(url, timeout: timeout) { configuration in
+            configuration.maxRetries = 0
+            configure(&configuration)
+        }
+    }
+
     @Test func deadlineFiresLocallyAndTheServerSeesTheCancellation() async throws {
         let server = try await ReferenceConductor.start(["--delay", "GetDayProof=5"])
         let client = try makeClient(server.url)
@@ -26,7 +35,7 @@ import Testing
         let server = try await ReferenceConductor.start(["--delay", "GetDayProof=5"])
         let client = try makeClient(server.url)
         let task = Task { () async -> ConductorError? in
-            await conductorError { () async throws(ConductorError) in try await client.dayProof(2) }
+            await conductorError { () async throws(ConductorError) in try await client.dayProof(2, cachePolicy: .reload) }
         }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()

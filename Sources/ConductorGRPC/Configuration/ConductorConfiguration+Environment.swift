@@ -35,6 +35,7 @@ extension ConductorConfiguration {
         reader.seconds("CONDUCTOR_CIRCUIT_BREAKER_TIMEOUT", 10...600) { configuration.circuitBreakerTimeout = $0 }
         reader.seconds("CONDUCTOR_CACHE_TTL", 60...3600) { configuration.cacheTTL = $0 }
         reader.integer("CONDUCTOR_CACHE_SIZE", 100...10000) { configuration.cacheSize = $0 }
+        reader.boolean("CONDUCTOR_CACHE_SERVE_STALE") { configuration.serveStaleDayProofs = $0 }
         reader.boolean("CONDUCTOR_SUBMIT_DEDUPLICATED") { configuration.submitsAreDeduplicated = $0 }
         reader.integer("CONDUCTOR_MAX_MESSAGE_BYTES", 1024...(256 << 20)) { configuration.maxReceiveMessageBytes = $0 }
         reader.seconds("CONDUCTOR_CONNECT_TIMEOUT", 1...120) { configuration.connectTimeout = $0 }

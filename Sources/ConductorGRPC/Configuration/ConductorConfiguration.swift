@@ -29,6 +29,9 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public var cacheTTL: Duration = .seconds(300)
     /// How many day proofs the cache holds (`CONDUCTOR_CACHE_SIZE`, 100...10000, default 1000).
     public var cacheSize: Int = 1000
+    /// Whether an expired non-canonical day proof is returned when the conductor cannot be reached
+    /// (`CONDUCTOR_CACHE_SERVE_STALE`, default false).
+    public var serveStaleDayProofs: Bool = false
     /// Whether the conductor deduplicates submits by event hash, which makes retrying a submit
     /// after UNAVAILABLE safe (`CONDUCTOR_SUBMIT_DEDUPLICATED`, default true).
     public var submitsAreDeduplicated: Bool = true

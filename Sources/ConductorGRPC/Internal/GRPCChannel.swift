@@ -1,3 +1,5 @@
+import BridgeResilience
+import Logging
 import Synchronization
 
 /// The calls of one endpoint over one HTTP/2 connection, replaced by a new connection when the
@@ -6,11 +8,29 @@ import Synchronization
 final class GRPCChannel: Sendable {
     let endpoint: ConductorEndpoint
     let requestHeads: GRPCRequestHeadBuilder
+    /// Opens after repeated failures so that calls fail fast instead of piling onto a dead endpoint.
+    let breaker: CircuitBreaker
+    /// gRPC retry throttling for this endpoint: a failing endpoint gets at most ~1.1x the offered load.
+    let budget = RetryBudget()
     private let options: HTTP2Connection.Options
     private let current = Mutex<HTTP2Connection?>(nil)
 
-    init(endpoint: ConductorEndpoint, configuration: ConductorConfiguration) {
+    init(endpoint: ConductorEndpoint, configuration: ConductorConfiguration, logger: Logger) {
         self.endpoint = endpoint
+        let breakerConfiguration = CircuitBreakerConfiguration(
+            failureThreshold: configuration.circuitBreakerThreshold,
+            openDuration: configuration.circuitBreakerTimeout)
+        self.breaker = CircuitBreaker(configuration: breakerConfiguration) { transition in
+            let metadata: Logger.Metadata = [
+                "endpoint": "\(endpoint)", "from": "\(transition.from)", "to": "\(transition.to)",
+                "reason": "\(transition.reason)",
+            ]
+            if transition.to == .open {
+                logger.warning("circuit breaker opened", metadata: metadata)
+            } else {
+                logger.notice("circuit breaker changed state", metadata: metadata)
+            }
+        }
         self.requestHeads = GRPCRequestHeadBuilder(scheme: "http", authority: endpoint.authority)
         var options = HTTP2Connection.Options()
         options.connectTimeout = configuration.connectTimeout
