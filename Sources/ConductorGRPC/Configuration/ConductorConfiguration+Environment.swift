@@ -30,6 +30,8 @@ extension ConductorConfiguration {
         reader.integer("CONDUCTOR_MAX_RETRIES", 0...10) { configuration.maxRetries = $0 }
         reader.seconds("CONDUCTOR_RETRY_DELAY", 0.1...60) { configuration.retryDelay = $0 }
         reader.seconds("CONDUCTOR_RETRY_MAX_DELAY", 0.1...300) { configuration.retryMaxDelay = $0 }
+        reader.integer("CONDUCTOR_RETRY_BUDGET_TOKENS", 1...1000) { configuration.retryBudgetMaxTokens = $0 }
+        reader.number("CONDUCTOR_RETRY_BUDGET_RATIO", 0.01...1) { configuration.retryBudgetTokenRatio = $0 }
         reader.seconds("CONDUCTOR_TIMEOUT", 1...300) { configuration.timeout = $0 }
         reader.integer("CONDUCTOR_CIRCUIT_BREAKER_THRESHOLD", 1...50) { configuration.circuitBreakerThreshold = $0 }
         reader.seconds("CONDUCTOR_CIRCUIT_BREAKER_TIMEOUT", 10...600) { configuration.circuitBreakerTimeout = $0 }
@@ -45,7 +47,11 @@ extension ConductorConfiguration {
         reader.seconds("CONDUCTOR_KEEPALIVE_TIMEOUT", 1...300) { configuration.keepaliveTimeout = $0 }
 
         if configuration.retryMaxDelay < configuration.retryDelay {
-            reader.problem("CONDUCTOR_RETRY_MAX_DELAY must not be smaller than CONDUCTOR_RETRY_DELAY")
+            if reader.string("CONDUCTOR_RETRY_MAX_DELAY") == nil {
+                configuration.retryMaxDelay = configuration.retryDelay // the default cap follows a larger base
+            } else {
+                reader.problem("CONDUCTOR_RETRY_MAX_DELAY must not be smaller than CONDUCTOR_RETRY_DELAY")
+            }
         }
         if !reader.problems.isEmpty {
             throw .invalidConfiguration("invalid configuration:\n  " + reader.problems.joined(separator: "\n  "))
@@ -103,6 +109,15 @@ private struct EnvironmentReader {
             return
         }
         apply(.milliseconds(Int64((value * 1000).rounded())))
+    }
+
+    mutating func number(_ name: String, _ range: ClosedRange<Double>, apply: (Double) -> Void) {
+        guard let text = string(name) else { return }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            problem("\(name)=\(text) is out of range \(Self.format(range.lowerBound))...\(Self.format(range.upperBound)) (a number)")
+            return
+        }
+        apply(value)
     }
 
     mutating func boolean(_ name: String, apply: (Bool) -> Void) {

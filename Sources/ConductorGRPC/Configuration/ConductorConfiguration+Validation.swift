@@ -12,6 +12,8 @@ extension ConductorConfiguration {
         check("maxRetries", maxRetries, RetryPolicy.maxRetriesRange.lowerBound...RetryPolicy.maxRetriesRange.upperBound) { "\($0)" }
         check("retryDelay", retryDelay, .milliseconds(1)...(.seconds(60)), seconds)
         check("retryMaxDelay", retryMaxDelay, retryDelay...(.seconds(300)), seconds)
+        check("retryBudgetMaxTokens", retryBudgetMaxTokens, 1...1000) { "\($0)" }
+        check("retryBudgetTokenRatio", retryBudgetTokenRatio, 0.01...1) { "\($0)" }
         check("timeout", timeout, .milliseconds(1)...(.seconds(3600)), seconds)
         check("circuitBreakerThreshold", circuitBreakerThreshold, 1...50) { "\($0)" }
         check("circuitBreakerTimeout", circuitBreakerTimeout, .milliseconds(1)...(.seconds(3600)), seconds)

@@ -19,6 +19,13 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public var retryDelay: Duration = .seconds(1)
     /// The backoff cap (`CONDUCTOR_RETRY_MAX_DELAY`, 0.1...300 s, default 10 s).
     public var retryMaxDelay: Duration = .seconds(10)
+    /// Retry throttling: the token bucket's size (`CONDUCTOR_RETRY_BUDGET_TOKENS`, 1...1000, default 10).
+    /// Retries stop while fewer than half the tokens are left; each retryable failure costs one.
+    public var retryBudgetMaxTokens: Int = 10
+    /// Retry throttling: tokens earned per successful call (`CONDUCTOR_RETRY_BUDGET_RATIO`, 0.01...1,
+    /// default 0.1). Over time retries stay below this fraction of successful calls, so a failing
+    /// conductor receives at most about (1 + ratio)× the offered load.
+    public var retryBudgetTokenRatio: Double = 0.1
     /// The whole-call deadline, retries included (`CONDUCTOR_TIMEOUT`, 1...300 s, default 30 s).
     public var timeout: Duration = .seconds(30)
     /// Consecutive failures that open a circuit breaker (`CONDUCTOR_CIRCUIT_BREAKER_THRESHOLD`, 1...50, default 5).

@@ -11,12 +11,14 @@ final class GRPCChannel: Sendable {
     /// Opens after repeated failures so that calls fail fast instead of piling onto a dead endpoint.
     let breaker: CircuitBreaker
     /// gRPC retry throttling for this endpoint: a failing endpoint gets at most ~1.1x the offered load.
-    let budget = RetryBudget()
+    let budget: RetryBudget
     private let options: HTTP2Connection.Options
     private let current = Mutex<HTTP2Connection?>(nil)
 
     init(endpoint: ConductorEndpoint, configuration: ConductorConfiguration, logger: Logger) {
         self.endpoint = endpoint
+        self.budget = RetryBudget(maxTokens: configuration.retryBudgetMaxTokens,
+                                  tokenRatio: configuration.retryBudgetTokenRatio)
         let breakerConfiguration = CircuitBreakerConfiguration(
             failureThreshold: configuration.circuitBreakerThreshold,
             openDuration: configuration.circuitBreakerTimeout)

@@ -1,0 +1,196 @@
+import ConductorGRPC
+import Foundation
+import Testing
+
+/// Retries, the retry budget, the circuit breaker and the cache against the reference conductor's
+/// fault knobs. The server's request log is the witness of what reached it.
+@Suite(.serialized) struct ResilienceIntegrationTests {
+    @Test func readsRideThroughThirtyPercentUnavailable() async throws {
+        let server = try await ReferenceConductor.start(["--error", "GetDayProof=UNAVAILABLE:0.3", "--seed", "7"])
+        let client = try makeClient(server.url, timeout: .seconds(30)) { configuration in
+            configuration.maxRetries = 10
+            configuration.retryDelay = .milliseconds(5)
+            configuration.retryMaxDelay = .milliseconds(50)
+            configuration.circuitBreakerThreshold = 50
+            // The default budget (10 tokens, 0.1 per success) deliberately stops retrying when more
+            // than ~9 % of calls fail; riding through 30 % failures takes a bigger one.
+            configuration.retryBudgetMaxTokens = 100
+            configuration.retryBudgetTokenRatio = 0.5
+        }
+        // 500 calls from 32 concurrent callers, distinct days so the cache does not answer.
+        let failures = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<32 {
+                group.addTask {
+                    var failed = 0
+                    for day in stride(from: worker + 1, through: 500, by: 32) {
+                        do throws(ConductorError) {
+                            if try await client.dayProof(Int32(day)).dayNumber != Int32(day) { failed += 1 }
+                        } catch {
+                            failed += 1
+                        }
+                    }
+                    return failed
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(failures == 0)
+        let log = server.log().filter { $0.method == "GetDayProof" }
+        let retried = log.filter { $0.attempt > 0 }
+        #expect(log.filter { $0.outcome == "ok" }.count == 500)
+        #expect(log.filter { $0.outcome == "error:UNAVAILABLE" }.count == retried.count, "every failure was retried once more")
+        #expect(retried.count > 100, "about 30 % of 500 calls, plus retries of retries")
+        await client.shutdown()
+    }
+
+    @Test func invalidArgumentIsNeverRetried() async throws {
+        let server = try await ReferenceConductor.start(["--error", "SubmitEvent=INVALID_ARGUMENT"])
+        let client = try makeClient(server.url) { $0.retryDelay = .milliseconds(5) }
+        let error = await conductorError { () async throws(ConductorError) in
+            try await client.submit(ConductorEvent(eventType: "bad", epoch: 1))
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.attempts == 1)
+        #expect(error?.isRetryable == false)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(server.log().filter { $0.method == "SubmitEvent" }.count == 1)
+        await client.shutdown()
+    }
+
+    @Test func submitsAreRetriedOnUnavailableOnlyWhenTheConductorDeduplicates() async throws {
+        let server = try await ReferenceConductor.start(["--fail-first", "SubmitEvent=1"])
+        let deduplicating = try makeClient(server.url) { $0.retryDelay = .milliseconds(5) }
+        let receipt = try await deduplicating.submit(ConductorEvent(eventType: "once", epoch: 1))
+        #expect(server.log().filter { $0.method == "SubmitEvent" }.map(\.outcome) == ["error:UNAVAILABLE", "ok"])
+        #expect(server.log().last?.eventHashes == [receipt.eventHash])
+        await deduplicating.shutdown()
+
+        let other = try await ReferenceConductor.start(["--fail-first", "SubmitEvent=1"])
+        let strict = try makeClient(other.url) { configuration in
+            configuration.retryDelay = .milliseconds(5)
+            configuration.submitsAreDeduplicated = false
+        }
+        let error = await conductorError { () async throws(ConductorError) in
+            try await strict.submit(ConductorEvent(eventType: "once", epoch: 1))
+        }
+        #expect(error?.code == .unavailable)
+        #expect(error?.attempts == 1)
+        #expect(other.log().filter { $0.method == "SubmitEvent" }.count == 1)
+        await strict.shutdown()
+    }
+
+    @Test func breakerOpensStopsTrafficProbesAndCloses() async throws {
+        // The first 4 health checks fail: 3 open the breaker, the first probe fails, the second closes it.
+        let server = try await ReferenceConductor.start(["--fail-first", "HealthCheck=4"])
+        let client = try makeClient(server.url) { configuration in
+            configuration.maxRetries = 0
+            configuration.circuitBreakerThreshold = 3
+            configuration.circuitBreakerTimeout = .milliseconds(400)
+        }
+        func health() async -> ConductorError? {
+            await conductorError { () async throws(ConductorError) in try await client.health() }
+        }
+        for _ in 1...3 { #expect(await health()?.code == .unavailable) }
+        #expect(client.circuitBreakerState == .open)
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 1...50 {
+            let rejected = await health()
+            #expect(rejected?.kind == .circuitOpen)
+            #expect(rejected?.message.contains("127.0.0.1:\(server.port)") == true)
+        }
+        #expect(clock.now - start < .milliseconds(200), "rejections are local and fast")
+        #expect(server.log().count == 3, "no request reaches the server while the breaker is open")
+
+        try await Task.sleep(for: .milliseconds(450))
+        #expect(await health()?.code == .unavailable, "the probe reaches the server and fails")
+        #expect(server.log().count == 4)
+        #expect(await health()?.kind == .circuitOpen, "re-opened, for twice as long")
+        try await Task.sleep(for: .milliseconds(450))
+        #expect(await health()?.kind == .circuitOpen, "still open: the open time doubled")
+        try await Task.sleep(for: .milliseconds(450))
+        #expect(await health() == nil, "the second probe succeeds")
+        #expect(client.circuitBreakerState == .closed)
+        #expect(await health() == nil)
+        #expect(server.log().count == 6)
+        await client.shutdown()
+    }
+
+    @Test func deadConductorGetsNoMoreThanTheRetryBudget() async throws {
+        let server = try await ReferenceConductor.start(["--error", "*=UNAVAILABLE"])
+        let client = try makeClient(server.url) { configuration in
+            configuration.maxRetries = 3
+            configuration.retryDelay = .milliseconds(10)
+            configuration.circuitBreakerThreshold = 50
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for day in 1...64 {
+                group.addTask { _ = await conductorError { () async throws(ConductorError) in try await client.dayProof(Int32(day)) } }
+            }
+        }
+        let requests = server.log().filter { $0.method == "GetDayProof" }.count
+        // Without a budget: 64 × 4 = 256. The bucket (10 tokens, retries only above 5) allows ~5 retries.
+        #expect(requests >= 64)
+        #expect(requests <= 64 + 6, "requests: \(requests)")
+        await client.shutdown()
+    }
+
+    @Test func thousandColdLookupsOfOneDayMakeOneRequest() async throws {
+        let server = try await ReferenceConductor.start(["--delay", "GetDayProof=0.2"])
+        let client = try makeClient(server.url)
+        let proofs = try await withThrowingTaskGroup(of: DayProof.self) { group in
+            for _ in 1...1000 { group.addTask { try await client.dayProof(7) } }
+            var all: [DayProof] = []
+            for try await proof in group { all.append(proof) }
+            return all
+        }
+        #expect(proofs.count == 1000)
+        #expect(Set(proofs).count == 1)
+        #expect(server.log().filter { $0.method == "GetDayProof" }.count == 1)
+        #expect(client.cacheStatistics.loads == 1)
+        await client.shutdown()
+    }
+
+    @Test func canonicalProofsOutliveTheTTLNonCanonicalOnesAreFetchedAgain() async throws {
+        let server = try await ReferenceConductor.start()
+        let client = try makeClient(server.url) { $0.cacheTTL = .milliseconds(200) }
+        let canonical = try await client.dayProof(7)
+        let first = try await client.dayProof(1500)
+        #expect(canonical.canonical && !first.canonical)
+        #expect(try await client.dayProof(1500) == first, "fresh within the TTL")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await client.dayProof(7) == canonical)
+        let second = try await client.dayProof(1500)
+        #expect(second.proof != first.proof, "the conductor served a new generation")
+        let days = server.log().compactMap(\.day)
+        #expect(days.filter { $0 == 7 }.count == 1)
+        #expect(days.filter { $0 == 1500 }.count == 2)
+        await client.shutdown()
+    }
+
+    @Test func notFoundIsRememberedBriefly() async throws {
+        let server = try await ReferenceConductor.start()
+        let client = try makeClient(server.url)
+        for _ in 1...5 {
+            let error = await conductorError { () async throws(ConductorError) in try await client.dayProof(4242) }
+            #expect(error?.code == .notFound)
+        }
+        #expect(server.log().filter { $0.day == 4242 }.count == 1)
+        await client.shutdown()
+    }
+
+    @Test func staleProofIsServedWhenTheConductorIsGoneIfConfigured() async throws {
+        let server = try await ReferenceConductor.start()
+        let client = try makeClient(server.url) { configuration in
+            configuration.cacheTTL = .milliseconds(100)
+            configuration.serveStaleDayProofs = true
+            configuration.maxRetries = 0
+        }
+        let proof = try await client.dayProof(1234)
+        server.kill()
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(try await client.dayProof(1234) == proof)
+        #expect(client.cacheStatistics.staleServed == 1)
+        await client.shutdown()
+    }
+}
