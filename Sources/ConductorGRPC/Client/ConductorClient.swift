@@ -18,7 +18,7 @@ import Logging
 /// (see the README's retry contract), with full-jitter backoff and a retry budget; a circuit
 /// breaker makes calls fail fast while the conductor keeps failing. Cancelling the calling task
 /// resets the call's HTTP/2 stream. Every failure is a ``ConductorError``.
-public final class ConductorClient: Sendable {
+public final class ConductorClient: ConductorService {
     /// The configuration the client was created with.
     public let configuration: ConductorConfiguration
     private let channel: GRPCChannel

@@ -1,0 +1,39 @@
+/// What a Chorus Conductor offers, whichever way it is reached: ``ConductorClient`` talks to a
+/// remote conductor over gRPC; the in-memory conductor (`CONDUCTOR_MODE=memory`) answers in
+/// process with the same semantics, for tests and local development.
+///
+/// Every failure is a ``ConductorError``.
+public protocol ConductorService: Sendable {
+    /// The proof for `day`; a day without a proof throws `NOT_FOUND`.
+    func dayProof(_ day: Int32, timeout: Duration?, cachePolicy: ConductorCachePolicy) async throws(ConductorError) -> DayProof
+    /// Submits one event; the receipt's hash identifies the event's content.
+    func submit(_ event: ConductorEvent, timeout: Duration?) async throws(ConductorError) -> ConductorReceipt
+    /// Submits events all-or-nothing: one receipt per event, in order, or an error and nothing applied.
+    func submit(batch events: [ConductorEvent], timeout: Duration?) async throws(ConductorError) -> [ConductorReceipt]
+    /// The conductor's health.
+    func health(service: String, timeout: Duration?) async throws(ConductorError) -> ServingStatus
+    /// Refuses new calls, waits for the calls in flight, then releases resources.
+    func shutdown() async
+}
+
+extension ConductorService {
+    /// The proof for `day`, from the cache when it holds it, with the default deadline.
+    public func dayProof(_ day: Int32) async throws(ConductorError) -> DayProof {
+        try await dayProof(day, timeout: nil, cachePolicy: .useCache)
+    }
+
+    /// Submits one event with the default deadline.
+    public func submit(_ event: ConductorEvent) async throws(ConductorError) -> ConductorReceipt {
+        try await submit(event, timeout: nil)
+    }
+
+    /// Submits a batch with the default deadline.
+    public func submit(batch events: [ConductorEvent]) async throws(ConductorError) -> [ConductorReceipt] {
+        try await submit(batch: events, timeout: nil)
+    }
+
+    /// The health of the whole conductor, with the default deadline.
+    public func health() async throws(ConductorError) -> ServingStatus {
+        try await health(service: "", timeout: nil)
+    }
+}
