@@ -205,7 +205,19 @@ class Config:
     proof_bytes: dict[int, int] = field(default_factory=dict)
     pushback_ms: int | None = None
     health_status: str = "SERVING"
+    health_file: str | None = None
     seed: int = 1
+
+    def current_health(self) -> str:
+        """The health status now: the --health-file's content when it names one, else --health-status."""
+        if self.health_file:
+            try:
+                text = Path(self.health_file).read_text(encoding="utf-8").strip().upper()
+                if text in ("SERVING", "NOT_SERVING", "UNKNOWN"):
+                    return text
+            except OSError:
+                pass
+        return self.health_status
 
     @staticmethod
     def lookup(table: dict, method: str):
@@ -235,7 +247,7 @@ def _split_method_value(text: str) -> tuple[str, str]:
 def _parse_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     """Turns the repeatable METHOD=VALUE flags into a Config."""
     config = Config(pushback_ms=args.error_pushback_ms, health_status=args.health_status,
-                    seed=args.seed)
+                    health_file=args.health_file, seed=args.seed)
     try:
         for item in args.delay:
             method, value = _split_method_value(item)
@@ -267,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--seed", type=int, default=1, help="seed for --error rates (default 1)")
     add("--health-status", default="SERVING", choices=("SERVING", "NOT_SERVING", "UNKNOWN"))
     add("--no-grpc-health", action="store_true", help="do not serve grpc.health.v1.Health")
+    add("--health-file", metavar="FILE",
+        help="read the health status (SERVING, NOT_SERVING, UNKNOWN) from FILE on every check, "
+             "so a test can change it while the server runs")
     add("--proof-bytes", action="append", default=[], metavar="DAY=N",
         help="pad the proof of DAY with 'x' to N bytes")
     add("--delay", action="append", default=[], metavar="METHOD=SECONDS")
@@ -514,14 +529,14 @@ class Conductor:
     def respond_chorus_health(self, request, entry):
         status_type = self.pb.conductor_pb2.HealthCheckResponse.ServingStatus
         return self.pb.conductor_pb2.HealthCheckResponse(
-            status=status_type.Value(self.config.health_status))
+            status=status_type.Value(self.config.current_health()))
 
     def respond_grpc_health(self, request, entry):
         if request.service not in KNOWN_HEALTH_SERVICES:
             raise Injected(self.grpc.StatusCode.NOT_FOUND, f"unknown service {request.service}")
         status_type = self.pb.health_pb2.HealthCheckResponse.ServingStatus
         return self.pb.health_pb2.HealthCheckResponse(
-            status=status_type.Value(self.config.health_status))
+            status=status_type.Value(self.config.current_health()))
 
 
 class ConductorBridgeService:

@@ -153,14 +153,17 @@ void conn_fail(h2shim_conn *conn, const char *reason, bool orderly) {
         conn_unlink_call(conn, call);
         call_retain(call);
         if (!call->completed) {
-            h2shim_outcome outcome = call->stream_id > 0 && call->request_sent ? H2SHIM_CONNECTION_LOST
-                                                                                : H2SHIM_NOT_SENT;
+            /* Before the server's SETTINGS (its connection preface) arrived, the server had not
+               accepted the HTTP/2 connection: a request already written cannot have been processed. */
+            h2shim_outcome outcome = call->stream_id > 0 && call->request_sent && conn->ready_reported
+                                         ? H2SHIM_CONNECTION_LOST
+                                         : H2SHIM_NOT_SENT;
             call_complete(call, outcome, 0, detail);
         }
         if (call->holds_stream_ref) {
             call->holds_stream_ref = false;
             if (conn->session) nghttp2_session_set_stream_user_data(conn->session, call->stream_id, NULL);
-            atomic_fetch_sub_explicit(&conn->streams_open, 1, memory_order_relaxed);
+            if (call->request_sent) atomic_fetch_sub_explicit(&conn->streams_open, 1, memory_order_relaxed);
             h2shim_call_release(call);
         }
         h2shim_call_release(call);
@@ -341,9 +344,6 @@ static void open_stream(h2shim_conn *conn, h2shim_call *call) {
     call->holds_stream_ref = true;
     call_retain(call);
     atomic_fetch_add_explicit(&conn->streams_started, 1, memory_order_relaxed);
-    uint64_t open = atomic_fetch_add_explicit(&conn->streams_open, 1, memory_order_relaxed) + 1;
-    if (open > atomic_load_explicit(&conn->max_streams_open, memory_order_relaxed))
-        atomic_store_explicit(&conn->max_streams_open, open, memory_order_relaxed);
 }
 
 void conn_submit_call(h2shim_conn *conn, h2shim_call *call) {
@@ -391,6 +391,27 @@ void conn_begin_shutdown(h2shim_conn *conn) {
 
 /* ---- I/O ---- */
 
+/* The peer's first bytes were not an HTTP/2 SETTINGS frame (nghttp2 terminated the session): fail
+   at once, with what it sent instead (e.g. an HTTP/1.1 status line), rather than drain politely. */
+static void fail_not_http2(h2shim_conn *conn, const uint8_t *data, size_t len) {
+    char first[48] = "";
+    size_t n = 0;
+    if (len && data[0] >= 0x20 && data[0] < 0x7F) { /* text: its first line, quoted */
+        first[n++] = '"';
+        for (size_t i = 0; i < len && n + 2 < sizeof first && data[i] != '\r' && data[i] != '\n'; i++)
+            first[n++] = data[i] >= 0x20 && data[i] < 0x7F ? (char)data[i] : '.';
+        first[n++] = '"';
+        first[n] = '\0';
+    } else { /* binary: its first bytes in hex */
+        for (size_t i = 0; i < len && i < 8; i++)
+            n += (size_t)snprintf(first + n, sizeof first - n, "%s%02x", i ? " " : "bytes ", data[i]);
+    }
+    char reason[200];
+    snprintf(reason, sizeof reason, "%s is not an HTTP/2 server: it sent %s instead of SETTINGS", conn->peer_label,
+             first);
+    conn_fail(conn, reason, false);
+}
+
 static void read_socket(h2shim_conn *conn) {
     uint8_t buf[READ_CHUNK];
     for (int i = 0; i < READS_PER_EVENT && conn->state != CONN_CLOSED; i++) {
@@ -406,10 +427,18 @@ static void read_socket(h2shim_conn *conn) {
                 conn_fail(conn, reason, false);
                 return;
             }
+            if (conn->preface_invalid) {
+                fail_not_http2(conn, buf, (size_t)n);
+                return;
+            }
             if ((size_t)n < sizeof buf) return;
         } else if (n == 0) {
-            char reason[160];
-            snprintf(reason, sizeof reason, "connection closed by %s", conn->peer_label);
+            char reason[200];
+            if (conn->goaway_detail[0])
+                snprintf(reason, sizeof reason, "connection closed by %s after GOAWAY (%s)", conn->peer_label,
+                         conn->goaway_detail);
+            else
+                snprintf(reason, sizeof reason, "connection closed by %s", conn->peer_label);
             conn_fail(conn, reason, conn->calls == NULL);
             return;
         } else {

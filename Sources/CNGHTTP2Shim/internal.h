@@ -143,9 +143,11 @@ struct h2shim_conn {
     int resolve_error;
     char last_error[160];
     char close_reason[200]; /* why the connection closed, for calls that arrive afterwards */
+    char goaway_detail[160]; /* the last GOAWAY received, empty if none */
     int fd;
     bool want_epollout;
     bool ready_reported;
+    bool preface_invalid; /* the server's first frame was not SETTINGS */
     bool shutdown_requested;
     nghttp2_session *session;
     byte_buffer outbuf;

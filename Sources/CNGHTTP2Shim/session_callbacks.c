@@ -64,6 +64,15 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
     if (call->response_body.len + len > call->max_response_bytes ||
         !byte_buffer_append(&call->response_body, data, len)) {
         conn_cancel_call(call, H2SHIM_RESPONSE_TOO_LARGE);
+        return 0;
+    }
+    /* The body starts with a gRPC message prefix (flag 0 or 1, 4-byte big-endian length): once it
+       is complete, a message announced larger than the limit fails now, not after its bytes came
+       (or never came). */
+    const uint8_t *p = call->response_body.data;
+    if (call->response_body.len >= 5 && call->response_body.len - len < 5 && p[0] <= 1) {
+        uint64_t announced = (uint64_t)p[1] << 24 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 8 | p[4];
+        if (announced + 5 > call->max_response_bytes) conn_cancel_call(call, H2SHIM_RESPONSE_TOO_LARGE);
     }
     return 0;
 }
@@ -75,9 +84,12 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     case NGHTTP2_DATA: {
         h2shim_call *call = call_for(session, frame->hd.stream_id);
         if (!call) break;
-        if (frame->hd.type == NGHTTP2_HEADERS && !call->headers_done) {
-            call->headers_done = true;
-            call->initial_header_count = call->header_records.len / sizeof(header_record);
+        if (frame->hd.type == NGHTTP2_HEADERS) {
+            if (!call->headers_done) {
+                call->headers_done = true;
+                call->initial_header_count = call->header_records.len / sizeof(header_record);
+            }
+            call->header_list_bytes = 0; /* the limit applies to each header list on its own */
         }
         if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) call->end_stream_received = true;
         break;
@@ -90,6 +102,8 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
                 conn->ready_reported = true;
                 loop_unschedule(conn->loop, &conn->connect_timer);
                 conn->on_event(conn->context, H2SHIM_EVENT_READY, max, NULL);
+            } else {
+                conn->on_event(conn->context, H2SHIM_EVENT_SETTINGS, max, NULL);
             }
         }
         break;
@@ -103,6 +117,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         snprintf(detail, sizeof detail, "%s%s%.*s", nghttp2_http2_strerror(frame->goaway.error_code),
                  debug_len ? ": " : "", (int)debug_len, (const char *)frame->goaway.opaque_data);
         if (conn->state == CONN_OPEN) conn->state = CONN_DRAINING;
+        snprintf(conn->goaway_detail, sizeof conn->goaway_detail, "%s", detail);
         conn->on_event(conn->context, H2SHIM_EVENT_GOAWAY, (uint64_t)frame->goaway.last_stream_id, detail);
         break;
     }
@@ -118,7 +133,7 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
     h2shim_call *call = call_for(session, stream_id);
     if (!call) return 0;
     nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-    atomic_fetch_sub_explicit(&conn->streams_open, 1, memory_order_relaxed);
+    if (call->request_sent) atomic_fetch_sub_explicit(&conn->streams_open, 1, memory_order_relaxed);
     if (call->end_stream_received) call_complete(call, H2SHIM_COMPLETE, 0, NULL);
     else call_complete(call, H2SHIM_RESET, error_code, NULL);
     call->holds_stream_ref = false;
@@ -127,11 +142,27 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
     return 0;
 }
 
+/* A request's HEADERS left: the stream is open on the server's side from now on (nghttp2 holds
+   back HEADERS beyond the server's SETTINGS_MAX_CONCURRENT_STREAMS, so this counts real streams). */
 static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) {
-    (void)user_data;
+    h2shim_conn *conn = user_data;
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
     h2shim_call *call = call_for(session, frame->hd.stream_id);
-    if (call) call->request_sent = true;
+    if (!call || call->request_sent) return 0;
+    call->request_sent = true;
+    uint64_t open = atomic_fetch_add_explicit(&conn->streams_open, 1, memory_order_relaxed) + 1;
+    if (open > atomic_load_explicit(&conn->max_streams_open, memory_order_relaxed))
+        atomic_store_explicit(&conn->max_streams_open, open, memory_order_relaxed);
+    return 0;
+}
+
+static int on_error(nghttp2_session *session, int lib_error_code, const char *msg, size_t len,
+                    void *user_data) {
+    (void)session, (void)msg, (void)len;
+    h2shim_conn *conn = user_data;
+    /* The server's first frame was not SETTINGS: it does not speak HTTP/2 (read_socket fails the
+       connection with what it sent). */
+    if (lib_error_code == NGHTTP2_ERR_SETTINGS_EXPECTED) conn->preface_invalid = true;
     return 0;
 }
 
@@ -145,6 +176,7 @@ static void make_callbacks(void) {
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, on_frame_recv);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, on_frame_send);
+    nghttp2_session_callbacks_set_error_callback2(callbacks, on_error);
 }
 
 nghttp2_session_callbacks *session_callbacks_shared(void) {

@@ -16,7 +16,7 @@ import Darwin
 ///
 /// The value and the mutex share one heap allocation (a `ManagedBuffer`), so neither ever moves.
 @usableFromInline
-struct Locked<State> {
+package struct Locked<State> {
     @usableFromInline
     final class Storage: ManagedBuffer<State, pthread_mutex_t> {
         deinit {
@@ -29,7 +29,7 @@ struct Locked<State> {
     @usableFromInline
     let storage: Storage
 
-    init(_ initialState: State) {
+    package init(_ initialState: State) {
         storage = unsafeDowncast(Storage.create(minimumCapacity: 1) { _ in initialState }, to: Storage.self)
         storage.withUnsafeMutablePointerToElements { mutex in
             let status = pthread_mutex_init(mutex, nil)
@@ -39,7 +39,7 @@ struct Locked<State> {
 
     /// Runs `body` with exclusive access to the state. `body` must not call back into this lock.
     @inlinable
-    func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+    package func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         try storage.withUnsafeMutablePointers { state, mutex in
             pthread_mutex_lock(mutex)
             defer { pthread_mutex_unlock(mutex) }

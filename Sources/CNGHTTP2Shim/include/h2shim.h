@@ -42,7 +42,8 @@ typedef enum h2shim_outcome {
        REFUSED_STREAM (also for streams above a GOAWAY's last-stream-id) means "not processed". */
     H2SHIM_RESET = 1,
     /* The request never left this process (connect failed, connection closed or draining before
-       the stream was opened): always safe to retry elsewhere. */
+       the stream was opened), or the connection failed before the server's SETTINGS arrived (the
+       server never accepted the HTTP/2 connection): always safe to retry elsewhere. */
     H2SHIM_NOT_SENT = 2,
     /* The connection failed while the stream was open: the server may have processed it. */
     H2SHIM_CONNECTION_LOST = 3,
@@ -50,7 +51,8 @@ typedef enum h2shim_outcome {
     H2SHIM_DEADLINE_EXCEEDED = 4,
     /* h2shim_call_cancel was called; the stream was reset with CANCEL. */
     H2SHIM_CANCELLED = 5,
-    /* The response body exceeded max_response_bytes; the stream was reset with CANCEL. */
+    /* The response body exceeded max_response_bytes, or the gRPC message prefix it starts with
+       announced a message that cannot fit; the stream was reset with CANCEL. */
     H2SHIM_RESPONSE_TOO_LARGE = 6,
     /* The response header block exceeded the header list limit; the stream was reset. */
     H2SHIM_HEADERS_TOO_LARGE = 7,
@@ -83,6 +85,8 @@ typedef enum h2shim_conn_event {
     H2SHIM_EVENT_CLOSED = 2,
     /* A keepalive PING went unanswered within its timeout; CLOSED follows. */
     H2SHIM_EVENT_KEEPALIVE_TIMEOUT = 3,
+    /* A later SETTINGS frame arrived: value = the server's MAX_CONCURRENT_STREAMS now. */
+    H2SHIM_EVENT_SETTINGS = 4,
 } h2shim_conn_event;
 
 typedef void (*h2shim_conn_event_fn)(void *context, h2shim_conn_event event, uint64_t value,

@@ -21,7 +21,8 @@ import Logging
 public final class ConductorClient: ConductorService {
     /// The configuration the client was created with.
     public let configuration: ConductorConfiguration
-    private let channel: GRPCChannel
+    private let pool: ChannelPool
+    private let maintenance: PoolMaintenance
     private let caller: ResilientCaller
     private let cache: DayProofCache
     private let lifecycle = CallLifecycle()
@@ -38,22 +39,28 @@ public final class ConductorClient: ConductorService {
         guard configuration.mode == .remote else {
             throw .invalidConfiguration("ConductorClient talks to a remote conductor; CONDUCTOR_MODE=memory is served by the in-memory conductor")
         }
-        guard let endpoint = configuration.endpoints.first else {
+        guard !configuration.endpoints.isEmpty else {
             throw .invalidConfiguration("no conductor endpoint configured: set CONDUCTOR_BASE_URL (e.g. grpc://conductor:50051)")
         }
         try configuration.validate()
         self.configuration = configuration
-        self.channel = GRPCChannel(endpoint: endpoint, configuration: configuration, logger: logger)
+        let metrics = ConductorMetrics()
+        // dns:/// names are resolved in the background; until then the pool has no address for them.
+        let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
+        self.pool = ChannelPool(addresses: literal, configuration: configuration, logger: logger, metrics: metrics)
+        self.maintenance = PoolMaintenance(pool: pool, configuration: configuration, logger: logger)
         self.caller = ResilientCaller(
-            channel: channel,
+            pool: pool,
             policy: RetryPolicy(maxRetries: configuration.maxRetries, backoffBase: configuration.retryDelay,
                                 backoffCap: configuration.retryMaxDelay),
-            configuration: configuration, clock: SystemResilienceClock(), logger: logger)
-        self.cache = DayProofCache(configuration: configuration)
+            configuration: configuration, logger: logger)
+        self.cache = DayProofCache(configuration: configuration, metrics: metrics)
+        maintenance.start(initialResolution: literal.count != configuration.endpoints.count)
     }
 
     deinit {
-        channel.shutdown()
+        maintenance.stop()
+        pool.shutdown()
     }
 
     /// The conductor's proof for `day`. A day without a proof throws `NOT_FOUND` (remembered for
@@ -88,7 +95,7 @@ public final class ConductorClient: ConductorService {
         guard receipts.count == events.count else {
             throw ConductorError(kind: .rpcFailed, code: .internalError,
                                  message: "the conductor returned \(receipts.count) receipts for \(events.count) events",
-                                 method: .submitEventsBatch, endpoint: channel.endpoint.description, attempts: 1)
+                                 method: .submitEventsBatch, attempts: 1)
         }
         return receipts
     }
@@ -106,8 +113,12 @@ public final class ConductorClient: ConductorService {
                        safety: .idempotent, timeout: timeout, decode: ConductorProtobufCodec.decodeStandardHealthCheck)
     }
 
-    /// The state of the endpoint's circuit breaker.
-    public var circuitBreakerState: CircuitBreakerState { channel.breaker.state }
+    /// The state of the first endpoint's circuit breaker (see ``statistics`` for every endpoint).
+    public var circuitBreakerState: CircuitBreakerState { pool.endpoints.first?.breaker.state ?? .closed }
+
+    /// Every endpoint's health, breaker and connections: state, streams in flight, calls,
+    /// failures, reconnects.
+    public var statistics: ConductorPoolStatistics { pool.statistics }
 
     /// Hit, miss and eviction counts of the day-proof cache.
     public var cacheStatistics: CacheStatistics { cache.storage.statistics }
@@ -115,7 +126,8 @@ public final class ConductorClient: ConductorService {
     /// Refuses new calls, waits for the calls in flight to finish, then closes the connections.
     public func shutdown() async {
         await lifecycle.drain()
-        channel.shutdown()
+        maintenance.stop()
+        pool.shutdown()
     }
 
     private var submitSafety: CallSafety {
@@ -135,17 +147,16 @@ public final class ConductorClient: ConductorService {
         decode: ([UInt8]) throws(ConductorProtobufCodec.InvalidMessage) -> Response
     ) async throws(ConductorError) -> Response {
         guard lifecycle.enter() else {
-            throw ConductorError(kind: .shutDown, code: .unavailable, message: "the client has been shut down",
-                                 method: method, endpoint: channel.endpoint.description)
+            throw ConductorError(kind: .shutDown, code: .unavailable, message: "the client has been shut down", method: method)
         }
         defer { lifecycle.leave() }
-        let message = try await caller.call(method, body: body, safety: safety, timeout: timeout)
+        let (message, endpoint) = try await caller.call(method, body: body, safety: safety, timeout: timeout)
         do {
             return try decode(message)
         } catch {
             throw ConductorError(kind: .rpcFailed, code: .internalError,
                                  message: "the response is not a valid \(error.messageType) message",
-                                 method: method, endpoint: channel.endpoint.description)
+                                 method: method, endpoint: endpoint.description, attempts: 1)
         }
     }
 }

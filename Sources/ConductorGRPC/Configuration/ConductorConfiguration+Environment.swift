@@ -45,6 +45,19 @@ extension ConductorConfiguration {
             configuration.keepaliveInterval = $0 == .zero ? nil : $0
         }
         reader.seconds("CONDUCTOR_KEEPALIVE_TIMEOUT", 1...300) { configuration.keepaliveTimeout = $0 }
+        reader.integer("CONDUCTOR_CONNECTIONS_PER_ENDPOINT", 1...16) { configuration.connectionsPerEndpoint = $0 }
+        reader.integer("CONDUCTOR_MAX_PENDING_CALLS", 0...100_000) { configuration.maxPendingCalls = $0 }
+        reader.seconds("CONDUCTOR_HEALTH_CHECK_INTERVAL", 1...3600, allowZero: true) {
+            configuration.healthCheckInterval = $0 == .zero ? nil : $0
+        }
+        if let service = reader.string("CONDUCTOR_HEALTH_CHECK_SERVICE") {
+            if let value = HealthCheckService(rawValue: service.lowercased()) {
+                configuration.healthCheckService = value
+            } else {
+                reader.problem("CONDUCTOR_HEALTH_CHECK_SERVICE=\(service) is not one of conductor, grpc")
+            }
+        }
+        reader.seconds("CONDUCTOR_DNS_REFRESH_INTERVAL", 1...3600) { configuration.dnsRefreshInterval = $0 }
 
         if configuration.retryMaxDelay < configuration.retryDelay {
             if reader.string("CONDUCTOR_RETRY_MAX_DELAY") == nil {

@@ -22,6 +22,10 @@ extension ConductorConfiguration {
         check("maxReceiveMessageBytes", maxReceiveMessageBytes, 1024...(256 << 20)) { "\($0)" }
         check("connectTimeout", connectTimeout, .milliseconds(1)...(.seconds(600)), seconds)
         check("keepaliveTimeout", keepaliveTimeout, .milliseconds(1)...(.seconds(600)), seconds)
+        check("connectionsPerEndpoint", connectionsPerEndpoint, 1...16) { "\($0)" }
+        check("maxPendingCalls", maxPendingCalls, 0...100_000) { "\($0)" }
+        check("dnsRefreshInterval", dnsRefreshInterval, .milliseconds(100)...(.seconds(86_400)), seconds)
+        if let healthCheckInterval { check("healthCheckInterval", healthCheckInterval, .milliseconds(10)...(.seconds(86_400)), seconds) }
         if let keepaliveInterval { check("keepaliveInterval", keepaliveInterval, .milliseconds(1)...(.seconds(86_400)), seconds) }
         if !problems.isEmpty {
             throw .invalidConfiguration("invalid configuration:\n  " + problems.joined(separator: "\n  "))

@@ -1,3 +1,5 @@
+import BridgeResilience
+
 /// Everything the client can be configured with. The defaults are those of the environment
 /// variables (see ``fromEnvironment(_:)`` and the README's table).
 public struct ConductorConfiguration: Sendable, Hashable {
@@ -50,6 +52,31 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public var keepaliveInterval: Duration? = .seconds(30)
     /// How long a keepalive PING may wait for its ACK (`CONDUCTOR_KEEPALIVE_TIMEOUT`, 1...300 s, default 20 s).
     public var keepaliveTimeout: Duration = .seconds(20)
+
+    /// HTTP/2 connections per endpoint (`CONDUCTOR_CONNECTIONS_PER_ENDPOINT`, 1...16, default 1;
+    /// one connection multiplexes hundreds of calls).
+    public var connectionsPerEndpoint: Int = 1
+    /// Calls that may wait for a free stream when every connection is at the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS (`CONDUCTOR_MAX_PENDING_CALLS`, 0...100000, default 1000);
+    /// beyond it calls fail at once as saturated.
+    public var maxPendingCalls: Int = 1000
+    /// How often each endpoint's health is checked (`CONDUCTOR_HEALTH_CHECK_INTERVAL`, 0 = off or
+    /// 1...3600 s, default 30 s). NOT_SERVING takes an endpoint out of rotation until it serves again.
+    public var healthCheckInterval: Duration? = .seconds(30)
+    /// Which health service the checks call (`CONDUCTOR_HEALTH_CHECK_SERVICE`, `conductor` or `grpc`).
+    public var healthCheckService: HealthCheckService = .conductor
+    /// How often `dns:///` endpoints are resolved again (`CONDUCTOR_DNS_REFRESH_INTERVAL`, 1...3600 s, default 30 s).
+    public var dnsRefreshInterval: Duration = .seconds(30)
+    /// Reconnection backoff; gRPC's defaults (1 s, ×1.6, ±20 %, at most 120 s).
+    public var reconnectBackoff: ConnectionBackoff = ConnectionBackoff()
+
+    /// Which RPC answers health checks.
+    public enum HealthCheckService: String, Sendable, Hashable {
+        /// `chorus.ConductorBridge/HealthCheck`.
+        case conductor
+        /// The standard `grpc.health.v1.Health/Check`; UNIMPLEMENTED counts as serving.
+        case grpc
+    }
 
     /// A configuration with every default and no endpoint.
     public init() {}

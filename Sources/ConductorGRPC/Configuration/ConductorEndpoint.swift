@@ -1,13 +1,16 @@
 /// One address of a conductor, parsed from `CONDUCTOR_BASE_URL`.
 ///
 /// Accepted forms: `grpc://host:port` and `http://host:port` (cleartext HTTP/2 with prior
-/// knowledge), `unix:///path/to/socket`, and `host:port`. IPv6 literals go in brackets:
+/// knowledge), `dns:///host:port` (every address the name resolves to is an endpoint, re-resolved
+/// periodically), `unix:///path/to/socket`, and `host:port`. IPv6 literals go in brackets:
 /// `grpc://[::1]:50051`. `grpcs://` and `https://` (TLS) are recognised but not yet supported.
 public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// How the endpoint is reached.
     public enum Transport: Sendable, Hashable {
         /// Cleartext HTTP/2 over TCP.
         case tcp(host: String, port: Int)
+        /// Every address `host` resolves to, each an endpoint of its own; re-resolved periodically.
+        case dns(host: String, port: Int)
         /// Cleartext HTTP/2 over a unix domain socket.
         case unixSocket(path: String)
     }
@@ -24,6 +27,7 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch transport {
         case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .dns(let host, let port): "dns:///\(host):\(port)"
         case .unixSocket(let path): "unix:\(path)"
         }
     }
@@ -32,6 +36,7 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
     var authority: String {
         switch transport {
         case .tcp: description
+        case .dns(let host, let port): "\(host):\(port)"
         case .unixSocket: "localhost"
         }
     }
@@ -48,9 +53,14 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
             scheme = url[..<separator.lowerBound].lowercased()
             rest = url[separator.upperBound...]
         }
+        var isDNS = false
         switch scheme {
         case "grpc", "http":
             break
+        case "dns":
+            guard rest.hasPrefix("/") else { throw invalid("write dns:///host:port (three slashes)") }
+            rest = rest.drop { $0 == "/" }
+            isDNS = true
         case "grpcs", "https":
             throw invalid("TLS (\(scheme)://) is not supported yet; use grpc:// or http:// for cleartext HTTP/2")
         case "unix":
@@ -58,7 +68,7 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
             guard path.count > 1 else { throw invalid("unix:// needs an absolute socket path, e.g. unix:///run/conductor.sock") }
             return ConductorEndpoint(.unixSocket(path: path))
         default:
-            throw invalid("unknown scheme \"\(scheme)\" (use grpc://, http://, or unix://)")
+            throw invalid("unknown scheme \"\(scheme)\" (use grpc://, http://, dns:///, or unix://)")
         }
         if let slash = rest.firstIndex(of: "/") {
             guard rest[slash...].allSatisfy({ $0 == "/" }) else { throw invalid("a path is not allowed after host:port") }
@@ -90,7 +100,7 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
         } else {
             port = scheme == "http" ? 80 : 50051
         }
-        return ConductorEndpoint(.tcp(host: String(host), port: port))
+        return ConductorEndpoint(isDNS ? .dns(host: String(host), port: port) : .tcp(host: String(host), port: port))
     }
 
     /// Parses a comma-separated list of URLs.

@@ -9,14 +9,21 @@ struct DayProofCache: Sendable {
 
     let storage: AsyncCache<Int32, DayProof>
 
-    init(configuration: ConductorConfiguration) {
+    init(configuration: ConductorConfiguration, metrics: ConductorMetrics) {
         let isTransportClass: @Sendable (any Error) -> Bool = { error in DayProofCache.isTransportClass(error) }
         let notFound = AsyncCacheConfiguration.NegativeCaching(ttl: Self.notFoundTTL) { error in
             (error as? ConductorError)?.code == .notFound
         }
         storage = AsyncCache(configuration: AsyncCacheConfiguration(
             capacity: configuration.cacheSize, defaultTTL: configuration.cacheTTL,
-            staleIfError: configuration.serveStaleDayProofs ? isTransportClass : nil, negativeCaching: notFound))
+            staleIfError: configuration.serveStaleDayProofs ? isTransportClass : nil, negativeCaching: notFound)
+        ) { event in
+            switch event {
+            case .hit, .negativeHit, .staleServed: metrics.cacheHits.increment()
+            case .miss: metrics.cacheMisses.increment()
+            case .load, .eviction: break
+            }
+        }
     }
 
     /// The proof held for `day`, loading it with `load` on a miss.

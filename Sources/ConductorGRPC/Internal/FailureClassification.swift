@@ -17,11 +17,16 @@ enum FailureClassification {
         }
     }
 
-    /// What the attempt tells the endpoint's circuit breaker.
+    /// What the attempt tells the endpoint's circuit breaker. Connection-level failures (connect
+    /// refused, connection lost, keepalive timeout) are left to the pool's connection state and
+    /// reconnect backoff, which skip the endpoint until it accepts connections again; counting them
+    /// here too would keep a restarted conductor out of rotation for the whole open time. A stream
+    /// the server refused (REFUSED_STREAM, above a GOAWAY) was not processed: flow control, not a fault.
     static func breakerOutcome(of failure: GRPCUnaryResponse.Failure) -> CircuitBreakerOutcome {
+        if failure.connectionLevel || failure.provablyNotProcessed { return .ignored }
         switch failure.status.code {
-        case .unavailable, .deadlineExceeded, .internalError, .resourceExhausted: .failure
-        default: .ignored
+        case .unavailable, .deadlineExceeded, .internalError, .resourceExhausted: return .failure
+        default: return .ignored
         }
     }
 

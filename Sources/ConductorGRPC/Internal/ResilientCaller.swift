@@ -1,71 +1,109 @@
 import BridgeResilience
 import Logging
 
-/// Runs one unary call to completion: deadline for the whole call, circuit breaker admission,
-/// the exchange on the channel's connection, and retries with full-jitter backoff within the
-/// retry budget. Everything that decides (what is retryable, how long to wait, when the breaker
-/// opens) lives in BridgeResilience; this type only wires it to the transport.
+/// Runs one unary call to completion: one deadline for the whole call, a connection from the
+/// pool (whose picker honours each endpoint's circuit breaker and health), the exchange, and
+/// retries with full-jitter backoff within the endpoint's retry budget, preferring another
+/// endpoint for each retry. What is retryable and how long to wait is decided in
+/// BridgeResilience; this type only wires it to the transport.
 struct ResilientCaller: Sendable {
-    let channel: GRPCChannel
+    let pool: ChannelPool
     let policy: RetryPolicy
     let configuration: ConductorConfiguration
-    let clock: SystemResilienceClock
+    let clock = SystemResilienceClock()
     let logger: Logger
 
-    /// Performs `method` with the framed request `body`; returns the response message bytes.
+    /// Performs `method` with the framed request `body`; returns the response message bytes and
+    /// the endpoint that answered.
     func call(
         _ method: ConductorMethod,
         body: [UInt8],
         safety: CallSafety,
         timeout: Duration?
-    ) async throws(ConductorError) -> [UInt8] {
+    ) async throws(ConductorError) -> (message: [UInt8], endpoint: ConductorEndpoint) {
+        let started = clock.now()
+        do {
+            let message = try await attempts(method, body: body, safety: safety, timeout: timeout, started: started)
+            pool.metrics.request(method, code: .ok, circuitOpen: false, duration: started.duration(to: clock.now()))
+            return message
+        } catch {
+            pool.metrics.request(method, code: error.code, circuitOpen: error.kind == .circuitOpen, duration: started.duration(to: clock.now()))
+            throw error
+        }
+    }
+
+    private func attempts(
+        _ method: ConductorMethod,
+        body: [UInt8],
+        safety: CallSafety,
+        timeout: Duration?,
+        started: MonotonicInstant
+    ) async throws(ConductorError) -> (message: [UInt8], endpoint: ConductorEndpoint) {
         let callTimeout = min(timeout ?? configuration.timeout, configuration.timeout)
-        let deadline = clock.now() + callTimeout
+        let deadline = started + callTimeout
         var attempts = 0
         var transparentRetries = 0
+        var previous: PoolEndpoint?
         while true {
             let remaining = clock.now().duration(to: deadline)
             guard remaining > .zero else {
-                throw error(.deadlineExceeded, "deadline of \(callTimeout) exceeded before attempt \(attempts + 1)", method, attempts)
+                throw ConductorError(kind: .deadlineExceeded, code: .deadlineExceeded,
+                                     message: "deadline of \(callTimeout) exceeded before attempt \(attempts + 1)",
+                                     method: method, endpoint: previous?.endpoint.description, attempts: attempts, isRetryable: true)
             }
-            guard case .admitted(let permit) = channel.breaker.tryAcquire() else {
-                throw circuitOpenError(method, attempts)
+            var lease: PoolLease
+            do {
+                lease = try await pool.checkout(avoiding: previous, deadline: deadline, method: method)
+            } catch {
+                var error = error
+                error.attempts = attempts
+                if error.endpoint == nil { error.endpoint = previous?.endpoint.description }
+                throw error
             }
             attempts += 1
+            let endpoint = lease.endpoint
+            previous = endpoint
+            let response = await exchange(method, body: body, on: lease, timeout: remaining, previousAttempts: attempts - 1)
             let failure: GRPCUnaryResponse.Failure
-            switch await attempt(method, body: body, timeout: remaining, previousAttempts: attempts - 1).result {
+            switch response.result {
             case .success(let message):
-                channel.breaker.record(.success, for: permit)
-                channel.budget.recordSuccess()
-                return message
+                pool.checkin(lease, failed: false)
+                endpoint.breaker.record(.success, for: lease.permit)
+                endpoint.budget.recordSuccess()
+                return (message, endpoint.endpoint)
             case .failure(let attemptFailure):
+                pool.checkin(lease, failed: true)
                 failure = attemptFailure
             }
             if failure.status.code == .cancelled && Task.isCancelled {
-                channel.breaker.record(.ignored, for: permit)
-                throw ConductorError(failure, method: method, endpoint: channel.endpoint.description, attempts: attempts)
+                endpoint.breaker.record(.ignored, for: lease.permit)
+                throw ConductorError(failure, method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
             }
-            channel.breaker.record(FailureClassification.breakerOutcome(of: failure), for: permit)
+            endpoint.breaker.record(FailureClassification.breakerOutcome(of: failure), for: lease.permit)
             let timeLeft = clock.now().duration(to: deadline)
+            let failureClass = FailureClassification.retryClass(of: failure, callDeadlinePassed: timeLeft <= .zero)
+            // Losing a connection says nothing about the service's load, and the retry goes to another
+            // connection: it does not draw on the retry budget (server answers do).
+            let budget = failure.connectionLevel ? nil : endpoint.budget
             let decision = policy.decision(
-                after: FailureClassification.retryClass(of: failure, callDeadlinePassed: timeLeft <= .zero),
-                safety: safety, attempts: attempts, transparentRetries: transparentRetries,
-                timeRemaining: timeLeft, pushback: FailureClassification.pushback(of: failure),
-                budget: channel.budget)
+                after: failureClass, safety: safety, attempts: attempts, transparentRetries: transparentRetries,
+                timeRemaining: timeLeft, pushback: FailureClassification.pushback(of: failure), budget: budget)
             switch decision {
             case .retry(let delay, let transparent):
                 if transparent { transparentRetries += 1 }
+                pool.metrics.retry(method, reason: transparent ? "not_processed" : failure.status.code.name)
                 logger.debug("retrying", metadata: [
-                    "method": "\(method.rawValue)", "endpoint": "\(channel.endpoint)", "attempt": "\(attempts)",
-                    "status": "\(failure.status)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    "method": "\(method.rawValue)", "endpoint": "\(endpoint.endpoint)", "attempt": "\(attempts)",
+                    "status": "\(failure.status)", "delay": "\(delay)",
                 ])
                 if delay > .zero {
                     do { try await Task.sleep(for: delay) } catch {
-                        throw self.error(.cancelled, "call cancelled while waiting to retry", method, attempts)
+                        throw ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting to retry",
+                                             method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
                     }
                 }
             case .stop(let reason):
-                var finalError = ConductorError(failure, method: method, endpoint: channel.endpoint.description, attempts: attempts)
+                var finalError = ConductorError(failure, method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
                 if reason == .budgetExhausted {
                     finalError.message += " (retry budget exhausted: the conductor is failing too often to retry)"
                 }
@@ -74,31 +112,17 @@ struct ResilientCaller: Sendable {
         }
     }
 
-    private func attempt(_ method: ConductorMethod, body: [UInt8], timeout: Duration, previousAttempts: Int) async -> GRPCUnaryResponse {
-        let headers = channel.requestHeads.headers(path: method.path, timeout: timeout, previousAttempts: previousAttempts)
-        let stream = await channel.connection().exchange(
+    private func exchange(
+        _ method: ConductorMethod,
+        body: [UInt8],
+        on lease: PoolLease,
+        timeout: Duration,
+        previousAttempts: Int
+    ) async -> GRPCUnaryResponse {
+        let headers = lease.endpoint.requestHeads.headers(path: method.path, timeout: timeout, previousAttempts: previousAttempts)
+        let stream = await lease.connection.exchange(
             headers: headers, body: body, timeout: timeout,
             maximumResponseBytes: configuration.maxReceiveMessageBytes + GRPCMessageFramer.prefixLength)
         return GRPCResponseInterpreter.interpret(stream, maximumMessageLength: configuration.maxReceiveMessageBytes)
-    }
-
-    private func circuitOpenError(_ method: ConductorMethod, _ attempts: Int) -> ConductorError {
-        let snapshot = channel.breaker.snapshot
-        var when = "when it is probed again"
-        if let openUntil = snapshot.openUntil {
-            let wait = clock.now().duration(to: openUntil)
-            let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-            when = "in \(Double(Int(max(0, seconds) * 10)) / 10) s"
-        }
-        return ConductorError(
-            kind: .circuitOpen, code: .unavailable,
-            message: "circuit breaker for \(channel.endpoint) is open after repeated failures; no request sent; it will be tried again \(when)",
-            method: method, endpoint: channel.endpoint.description, attempts: attempts, isRetryable: true)
-    }
-
-    private func error(_ kind: ConductorError.Kind, _ message: String, _ method: ConductorMethod, _ attempts: Int) -> ConductorError {
-        let code: GRPCStatusCode = kind == .cancelled ? .cancelled : .deadlineExceeded
-        return ConductorError(kind: kind, code: code, message: message, method: method,
-                              endpoint: channel.endpoint.description, attempts: attempts, isRetryable: kind == .deadlineExceeded)
     }
 }

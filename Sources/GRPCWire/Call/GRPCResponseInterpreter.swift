@@ -14,14 +14,22 @@ package enum GRPCResponseInterpreter {
             return failure(code, "stream reset by the server with \(HTTP2ErrorCode.name(of: errorCode))",
                            notProcessed: refused)
         case .notSent(let reason):
-            return failure(.unavailable, reason, notProcessed: true)
+            return failure(.unavailable, reason, notProcessed: true, connectionLevel: true)
         case .connectionLost(let reason):
-            return failure(.unavailable, reason)
+            return failure(.unavailable, reason, connectionLevel: true)
         case .deadlineExceeded:
             return failure(.deadlineExceeded, "deadline exceeded")
         case .cancelled:
             return failure(.cancelled, "call cancelled by the client")
         case .responseTooLarge:
+            // The transport also stops at a message prefix announcing more than the limit.
+            var decoder = GRPCMessageDecoder(maximumMessageLength: maximumMessageLength)
+            decoder.append(stream.body.prefix(GRPCMessageFramer.prefixLength))
+            do {
+                _ = try decoder.next()
+            } catch .messageTooLarge(let length, let limit) {
+                return failure(.resourceExhausted, "response message of \(length) bytes exceeds the receive limit of \(limit) bytes")
+            } catch {}
             return failure(.resourceExhausted, "response larger than the receive limit of \(maximumMessageLength) bytes")
         case .headersTooLarge:
             return failure(.resourceExhausted, "response headers larger than the header list limit")
@@ -118,11 +126,13 @@ package enum GRPCResponseInterpreter {
         _ code: GRPCStatusCode,
         _ message: String,
         notProcessed: Bool = false,
-        pushback: GRPCUnaryResponse.RetryPushback? = nil
+        pushback: GRPCUnaryResponse.RetryPushback? = nil,
+        connectionLevel: Bool = false
     ) -> GRPCUnaryResponse {
         GRPCUnaryResponse(result: .failure(.init(
             status: GRPCStatus(code: code, message: message),
             provablyNotProcessed: notProcessed,
-            retryPushback: pushback)))
+            retryPushback: pushback,
+            connectionLevel: connectionLevel)))
     }
 }

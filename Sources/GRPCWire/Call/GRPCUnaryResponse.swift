@@ -9,6 +9,8 @@ package struct GRPCUnaryResponse: Sendable {
         package var provablyNotProcessed: Bool
         /// The server's `grpc-retry-pushback-ms`, if it sent one.
         package var retryPushback: RetryPushback?
+        /// True when the connection failed or could not be made, rather than the server answering.
+        package var connectionLevel = false
     }
 
     /// The server's instruction about retrying (`grpc-retry-pushback-ms`).

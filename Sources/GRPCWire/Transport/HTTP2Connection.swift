@@ -53,6 +53,8 @@ package final class HTTP2Connection: Sendable {
     package enum Event: Sendable, Equatable {
         /// The server's SETTINGS arrived: usable, with this concurrent stream limit.
         case ready(maxConcurrentStreams: UInt32)
+        /// The server changed its SETTINGS: its concurrent stream limit is now this.
+        case settings(maxConcurrentStreams: UInt32)
         /// The server sent GOAWAY; no new streams will open here.
         case goaway(lastStreamID: UInt32, detail: String)
         /// A keepalive PING was not answered in time.
@@ -177,7 +179,7 @@ package final class HTTP2Connection: Sendable {
             switch event {
             case .ready: if state == .connecting { state = .ready }
             case .goaway: if state != .closed { state = .draining }
-            case .keepaliveTimeout: break
+            case .keepaliveTimeout, .settings: break
             case .closed: state = .closed
             }
         }
@@ -194,6 +196,7 @@ package final class HTTP2Connection: Sendable {
         case H2SHIM_EVENT_READY: event = .ready(maxConcurrentStreams: UInt32(truncatingIfNeeded: value))
         case H2SHIM_EVENT_GOAWAY: event = .goaway(lastStreamID: UInt32(truncatingIfNeeded: value), detail: text)
         case H2SHIM_EVENT_KEEPALIVE_TIMEOUT: event = .keepaliveTimeout
+        case H2SHIM_EVENT_SETTINGS: event = .settings(maxConcurrentStreams: UInt32(truncatingIfNeeded: value))
         default: event = .closed(reason: text, orderly: value != 0)
         }
         let connection = unmanaged.takeUnretainedValue().connection.withLock { $0.connection }

@@ -12,6 +12,8 @@ final class ReferenceConductor: @unchecked Sendable {
         var eventHashes: [String]
         var payloadBytes: [Int]
         var peer: String
+        var start: Double
+        var time: Double
     }
 
     static let repositoryRoot: URL = {
@@ -67,6 +69,11 @@ final class ReferenceConductor: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Freezes (SIGSTOP) or thaws (SIGCONT) the server: its sockets stay open but nothing answers.
+    func freeze(_ frozen: Bool) {
+        Foundation.kill(process.processIdentifier, frozen ? SIGSTOP : SIGCONT)
+    }
+
     /// Kills the server with SIGKILL: no GOAWAY, sockets just close.
     func kill() {
         guard process.isRunning else { return }
@@ -86,7 +93,9 @@ final class ReferenceConductor: @unchecked Sendable {
                 attempt: object["attempt"] as? Int ?? 0,
                 eventHashes: object["event_hashes"] as? [String] ?? [],
                 payloadBytes: object["payload_bytes"] as? [Int] ?? [],
-                peer: object["peer"] as? String ?? "")
+                peer: object["peer"] as? String ?? "",
+                start: object["start"] as? Double ?? 0,
+                time: object["time"] as? Double ?? 0)
         }
     }
 

@@ -1,0 +1,104 @@
+import BridgeResilience
+import Metrics
+
+/// The client's metrics, emitted through swift-metrics with the seed's names so existing
+/// dashboards keep working (see docs/observability.md). Metric objects are created once and
+/// cached, so the call path only increments: no factory lookup per call. Create the client after
+/// bootstrapping the metrics backend.
+final class ConductorMetrics: Sendable {
+    private struct RequestKey: Hashable {
+        var method: ConductorMethod
+        var status: String
+        var code: GRPCStatusCode
+    }
+
+    private struct RetryKey: Hashable {
+        var method: ConductorMethod
+        var reason: String
+    }
+
+    private let latency: [ConductorMethod: Timer]
+    private let requests = Locked<[RequestKey: Counter]>([:])
+    private let retries = Locked<[RetryKey: Counter]>([:])
+    private let gauges = Locked<[String: Gauge]>([:])
+    private let reconnects = Locked<[String: Counter]>([:])
+    let cacheHits = Counter(label: "bridge_conductor_cache_hits_total", dimensions: [("cache_type", "day_proof")])
+    let cacheMisses = Counter(label: "bridge_conductor_cache_misses_total", dimensions: [("cache_type", "day_proof")])
+
+    init() {
+        var latency: [ConductorMethod: Timer] = [:]
+        for method in ConductorMethod.allCases {
+            latency[method] = Timer(label: "bridge_conductor_latency_seconds", dimensions: [("method", method.rawValue)],
+                                    preferredDisplayUnit: .seconds)
+        }
+        self.latency = latency
+    }
+
+    /// One finished call: `status` is `success`, `error` or `circuit_breaker_open`.
+    func request(_ method: ConductorMethod, code: GRPCStatusCode, circuitOpen: Bool, duration: Duration) {
+        let status = code == .ok ? "success" : circuitOpen ? "circuit_breaker_open" : "error"
+        let key = RequestKey(method: method, status: status, code: code)
+        let counter = requests.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "bridge_conductor_requests_total",
+                                  dimensions: [("method", method.rawValue), ("status", status), ("code", code.name)])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        let (seconds, attoseconds) = duration.components
+        latency[method]?.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// One retry of `method`; `reason` is the failure that caused it.
+    func retry(_ method: ConductorMethod, reason: String) {
+        let key = RetryKey(method: method, reason: reason)
+        retries.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "bridge_conductor_retries_total", dimensions: [("method", method.rawValue), ("reason", reason)])
+            counters[key] = counter
+            return counter
+        }.increment()
+    }
+
+    /// The breaker's state: 0 closed, 1 open, 2 half-open.
+    func breakerState(_ state: CircuitBreakerState, endpoint: String) {
+        let value: Double
+        switch state {
+        case .closed: value = 0
+        case .open: value = 1
+        case .halfOpen: value = 2
+        }
+        gauge("bridge_conductor_circuit_breaker_state", [("client_type", "grpc"), ("endpoint", endpoint)]).record(value)
+    }
+
+    /// 1 while the endpoint's health checks report it serving, 0 while NOT_SERVING.
+    func endpointHealth(_ serving: Bool, endpoint: String) {
+        gauge("bridge_conductor_endpoint_health", [("endpoint", endpoint)]).record(serving ? 1 : 0)
+    }
+
+    /// The number of pooled connections.
+    func poolSize(_ size: Int) {
+        gauge("bridge_conductor_connection_pool_size", [("pool_type", "grpc")]).record(Double(size))
+    }
+
+    /// A new connection replaced an earlier one to `endpoint`.
+    func reconnect(endpoint: String) {
+        reconnects.withLock { counters in
+            if let counter = counters[endpoint] { return counter }
+            let counter = Counter(label: "bridge_conductor_reconnects_total", dimensions: [("endpoint", endpoint)])
+            counters[endpoint] = counter
+            return counter
+        }.increment()
+    }
+
+    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
+        let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
+        return gauges.withLock { gauges in
+            if let gauge = gauges[key] { return gauge }
+            let gauge = Gauge(label: label, dimensions: dimensions)
+            gauges[key] = gauge
+            return gauge
+        }
+    }
+}
