@@ -70,7 +70,10 @@ let package = Package(
         .testTarget(name: "BridgeResilienceTests", dependencies: ["BridgeResilience"], swiftSettings: strictSwift),
         .testTarget(
             name: "ConductorGRPCTests",
-            dependencies: ["ConductorGRPC", "GRPCWire"],
+            dependencies: [
+                "ConductorGRPC", "GRPCWire",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSwift
         ),
     ]

@@ -125,8 +125,9 @@ void conn_unlink_call(h2shim_conn *conn, h2shim_call *call) {
 /* ---- closing ---- */
 
 static void set_error(h2shim_conn *conn, const char *what, int err) {
-    snprintf(conn->last_error, sizeof conn->last_error, "%s %s failed: %s", what, conn->peer_label,
-             strerror(err));
+    bool goaway = conn->goaway_detail[0] != '\0';
+    snprintf(conn->last_error, sizeof conn->last_error, "%s %s failed: %s%s%.100s%s", what, conn->peer_label,
+             strerror(err), goaway ? " after GOAWAY (" : "", conn->goaway_detail, goaway ? ")" : "");
 }
 
 static void close_socket(h2shim_conn *conn) {

@@ -1,5 +1,6 @@
 import BridgeResilience
 import Logging
+import Metrics
 
 /// A client for a Chorus Conductor over gRPC.
 ///
@@ -32,9 +33,12 @@ public final class ConductorClient: ConductorService {
     /// - Parameters:
     ///   - configuration: where and how to call; see ``ConductorConfiguration/fromEnvironment(_:)``.
     ///   - logger: receives breaker transitions (warning/notice) and retries (debug); never payloads.
+    ///   - metricsFactory: where metrics go; `nil` means the backend bootstrapped with
+    ///     `MetricsSystem.bootstrap` (bootstrap it before creating the client).
     public init(
         configuration: ConductorConfiguration,
-        logger: Logger = Logger(label: "conductor.grpc")
+        logger: Logger = Logger(label: "conductor.grpc"),
+        metricsFactory: (any MetricsFactory)? = nil
     ) throws(ConductorError) {
         guard configuration.mode == .remote else {
             throw .invalidConfiguration("ConductorClient talks to a remote conductor; CONDUCTOR_MODE=memory is served by the in-memory conductor")
@@ -44,7 +48,7 @@ public final class ConductorClient: ConductorService {
         }
         try configuration.validate()
         self.configuration = configuration
-        let metrics = ConductorMetrics()
+        let metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         // dns:/// names are resolved in the background; until then the pool has no address for them.
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
         self.pool = ChannelPool(addresses: literal, configuration: configuration, logger: logger, metrics: metrics)

@@ -1,10 +1,11 @@
 extension ConductorError {
     /// The error for a call that ended with a non-OK gRPC status.
-    init(_ failure: GRPCUnaryResponse.Failure, method: ConductorMethod, endpoint: String, attempts: Int) {
+    /// `cancelledByCaller` tells a CANCELLED of the caller's own making from one the server sent.
+    init(_ failure: GRPCUnaryResponse.Failure, method: ConductorMethod, endpoint: String, attempts: Int, cancelledByCaller: Bool = false) {
         let kind: Kind
         switch failure.status.code {
         case .deadlineExceeded: kind = .deadlineExceeded
-        case .cancelled: kind = .cancelled
+        case .cancelled where cancelledByCaller: kind = .cancelled
         case .unavailable where failure.provablyNotProcessed: kind = .connectionFailed
         default: kind = .rpcFailed
         }

@@ -77,7 +77,8 @@ struct ResilientCaller: Sendable {
             }
             if failure.status.code == .cancelled && Task.isCancelled {
                 endpoint.breaker.record(.ignored, for: lease.permit)
-                throw ConductorError(failure, method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
+                throw ConductorError(failure, method: method, endpoint: endpoint.endpoint.description, attempts: attempts,
+                                     cancelledByCaller: true)
             }
             endpoint.breaker.record(FailureClassification.breakerOutcome(of: failure), for: lease.permit)
             let timeLeft = clock.now().duration(to: deadline)

@@ -22,16 +22,21 @@ final class ConductorMetrics: Sendable {
     private let retries = Locked<[RetryKey: Counter]>([:])
     private let gauges = Locked<[String: Gauge]>([:])
     private let reconnects = Locked<[String: Counter]>([:])
-    let cacheHits = Counter(label: "bridge_conductor_cache_hits_total", dimensions: [("cache_type", "day_proof")])
-    let cacheMisses = Counter(label: "bridge_conductor_cache_misses_total", dimensions: [("cache_type", "day_proof")])
+    private let factory: any MetricsFactory
+    let cacheHits: Counter
+    let cacheMisses: Counter
 
-    init() {
+    /// Metrics recorded into `factory` (the bootstrapped backend unless a test passes its own).
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
         var latency: [ConductorMethod: Timer] = [:]
         for method in ConductorMethod.allCases {
             latency[method] = Timer(label: "bridge_conductor_latency_seconds", dimensions: [("method", method.rawValue)],
-                                    preferredDisplayUnit: .seconds)
+                                    factory: factory)
         }
         self.latency = latency
+        cacheHits = Counter(label: "bridge_conductor_cache_hits_total", dimensions: [("cache_type", "day_proof")], factory: factory)
+        cacheMisses = Counter(label: "bridge_conductor_cache_misses_total", dimensions: [("cache_type", "day_proof")], factory: factory)
     }
 
     /// One finished call: `status` is `success`, `error` or `circuit_breaker_open`.
@@ -41,7 +46,7 @@ final class ConductorMetrics: Sendable {
         let counter = requests.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = Counter(label: "bridge_conductor_requests_total",
-                                  dimensions: [("method", method.rawValue), ("status", status), ("code", code.name)])
+                                  dimensions: [("method", method.rawValue), ("status", status), ("code", code.name)], factory: factory)
             counters[key] = counter
             return counter
         }
@@ -55,7 +60,8 @@ final class ConductorMetrics: Sendable {
         let key = RetryKey(method: method, reason: reason)
         retries.withLock { counters in
             if let counter = counters[key] { return counter }
-            let counter = Counter(label: "bridge_conductor_retries_total", dimensions: [("method", method.rawValue), ("reason", reason)])
+            let counter = Counter(label: "bridge_conductor_retries_total", dimensions: [("method", method.rawValue), ("reason", reason)],
+                                  factory: factory)
             counters[key] = counter
             return counter
         }.increment()
@@ -86,7 +92,7 @@ final class ConductorMetrics: Sendable {
     func reconnect(endpoint: String) {
         reconnects.withLock { counters in
             if let counter = counters[endpoint] { return counter }
-            let counter = Counter(label: "bridge_conductor_reconnects_total", dimensions: [("endpoint", endpoint)])
+            let counter = Counter(label: "bridge_conductor_reconnects_total", dimensions: [("endpoint", endpoint)], factory: factory)
             counters[endpoint] = counter
             return counter
         }.increment()
@@ -96,7 +102,7 @@ final class ConductorMetrics: Sendable {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
         return gauges.withLock { gauges in
             if let gauge = gauges[key] { return gauge }
-            let gauge = Gauge(label: label, dimensions: dimensions)
+            let gauge = Gauge(label: label, dimensions: dimensions, factory: factory)
             gauges[key] = gauge
             return gauge
         }
