@@ -36,6 +36,11 @@ h2shim_conn *h2shim_conn_create(h2shim_loop *loop, const h2shim_conn_options *op
         return NULL;
     }
     conn->options.host = conn->host;
+    if (options->server_name) {
+        conn->server_name = strdup(options->server_name);
+        conn->options.server_name = conn->server_name;
+    }
+    if (options->tls) tls_retain(options->tls);
     if (options->is_unix) snprintf(conn->peer_label, label_len, "unix:%s", conn->host);
     else if (strchr(conn->host, ':')) snprintf(conn->peer_label, label_len, "[%s]:%u", conn->host, options->port);
     else snprintf(conn->peer_label, label_len, "%s:%u", conn->host, options->port);
@@ -72,6 +77,9 @@ void h2shim_conn_release(h2shim_conn *conn) {
     if (conn->addresses_are_unix) free(conn->addresses);
     else if (conn->addresses) freeaddrinfo(conn->addresses);
     byte_buffer_free(&conn->outbuf);
+    byte_buffer_free(&conn->plain);
+    h2shim_tls_release(conn->options.tls);
+    free(conn->server_name);
     free(conn->host);
     free(conn->peer_label);
     free(conn);
@@ -131,6 +139,7 @@ static void set_error(h2shim_conn *conn, const char *what, int err) {
 }
 
 static void close_socket(h2shim_conn *conn) {
+    tls_close(conn);
     if (conn->fd < 0) return;
     loop_unwatch(conn->loop, conn->fd);
     close(conn->fd);
@@ -206,9 +215,8 @@ static void schedule_keepalive(h2shim_conn *conn, uint64_t due) {
     if (conn->options.keepalive_interval_ns) loop_schedule(conn->loop, &conn->keepalive_timer, due);
 }
 
-static void on_connected(h2shim_conn *conn) {
-    int one = 1;
-    if (!conn->options.is_unix) setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+/* The byte stream is ready for HTTP/2 (after TCP connect, or after the TLS handshake). */
+static void start_session(h2shim_conn *conn) {
     if (open_session(conn) != 0) {
         conn_fail(conn, "cannot create an HTTP/2 session (out of memory)", false);
         return;
@@ -225,6 +233,18 @@ static void on_connected(h2shim_conn *conn) {
         if (!call->completed && call->stream_id == 0) open_stream(conn, call);
         call = prev;
     }
+}
+
+static void on_connected(h2shim_conn *conn) {
+    int one = 1;
+    if (!conn->options.is_unix) setsockopt(conn->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!conn->options.tls) {
+        start_session(conn);
+        return;
+    }
+    conn->state = CONN_TLS_HANDSHAKE;
+    loop_watch(conn->loop, conn, conn->fd, false);
+    if (!tls_start(conn) || tls_handshake(conn) < 0) conn_fail(conn, conn->last_error, false);
 }
 
 static void connect_next_address(h2shim_conn *conn) {
@@ -378,6 +398,7 @@ void conn_begin_shutdown(h2shim_conn *conn) {
     switch (conn->state) {
     case CONN_RESOLVING:
     case CONN_CONNECTING:
+    case CONN_TLS_HANDSHAKE:
         conn_fail(conn, "connection shut down before it was established", true);
         break;
     case CONN_OPEN:
@@ -407,10 +428,55 @@ static void fail_not_http2(h2shim_conn *conn, const uint8_t *data, size_t len) {
         for (size_t i = 0; i < len && i < 8; i++)
             n += (size_t)snprintf(first + n, sizeof first - n, "%s%02x", i ? " " : "bytes ", data[i]);
     }
-    char reason[200];
-    snprintf(reason, sizeof reason, "%s is not an HTTP/2 server: it sent %s instead of SETTINGS", conn->peer_label,
-             first);
+    bool tls_record = !conn->ssl && len && (data[0] == 0x15 || data[0] == 0x16); /* alert or handshake */
+    char reason[240];
+    snprintf(reason, sizeof reason, "%s is not an HTTP/2 server: it sent %s instead of SETTINGS%s", conn->peer_label,
+             first, tls_record ? " (it speaks TLS: use grpcs://)" : "");
     conn_fail(conn, reason, false);
+}
+
+/* Hands received HTTP/2 bytes to nghttp2; false once the connection has failed. */
+static bool receive_plain(h2shim_conn *conn, const uint8_t *data, size_t len) {
+    ssize_t rv = nghttp2_session_mem_recv(conn->session, data, len);
+    if (rv < 0) {
+        char reason[160];
+        snprintf(reason, sizeof reason, "HTTP/2 protocol error from %s: %s", conn->peer_label, nghttp2_strerror((int)rv));
+        conn_fail(conn, reason, false);
+        return false;
+    }
+    if (conn->preface_invalid) {
+        fail_not_http2(conn, data, len);
+        return false;
+    }
+    return true;
+}
+
+/* Hands received TLS records to OpenSSL: first the handshake, then the decrypted HTTP/2 bytes. */
+static bool receive_tls(h2shim_conn *conn, const uint8_t *data, size_t len) {
+    if (!tls_feed(conn, data, len)) {
+        conn_fail(conn, "out of memory while receiving", false);
+        return false;
+    }
+    if (conn->state == CONN_TLS_HANDSHAKE) {
+        int rv = tls_handshake(conn);
+        if (rv < 0) {
+            conn_fail(conn, conn->last_error, false);
+            return false;
+        }
+        if (rv == 0) return true;
+        start_session(conn);
+        if (conn->state == CONN_CLOSED) return false;
+    }
+    uint8_t plain[READ_CHUNK];
+    for (;;) {
+        ssize_t n = tls_read(conn, plain, sizeof plain);
+        if (n == 0) return true;
+        if (n < 0) {
+            conn_fail(conn, conn->last_error, conn->calls == NULL);
+            return false;
+        }
+        if (!receive_plain(conn, plain, (size_t)n)) return false;
+    }
 }
 
 static void read_socket(h2shim_conn *conn) {
@@ -420,19 +486,8 @@ static void read_socket(h2shim_conn *conn) {
         if (n > 0) {
             atomic_fetch_add_explicit(&conn->bytes_read, (uint64_t)n, memory_order_relaxed);
             conn->last_read_ns = monotonic_now_ns();
-            ssize_t rv = nghttp2_session_mem_recv(conn->session, buf, (size_t)n);
-            if (rv < 0) {
-                char reason[160];
-                snprintf(reason, sizeof reason, "HTTP/2 protocol error from %s: %s", conn->peer_label,
-                         nghttp2_strerror((int)rv));
-                conn_fail(conn, reason, false);
-                return;
-            }
-            if (conn->preface_invalid) {
-                fail_not_http2(conn, buf, (size_t)n);
-                return;
-            }
-            if ((size_t)n < sizeof buf) return;
+            bool alive = conn->ssl ? receive_tls(conn, buf, (size_t)n) : receive_plain(conn, buf, (size_t)n);
+            if (!alive || (size_t)n < sizeof buf) return;
         } else if (n == 0) {
             char reason[200];
             if (conn->goaway_detail[0])
@@ -466,7 +521,7 @@ void conn_handle_io(h2shim_conn *conn, uint32_t epoll_events) {
         if (epoll_events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(conn);
         return;
     }
-    if (conn->state != CONN_OPEN && conn->state != CONN_DRAINING) return;
+    if (conn->state != CONN_OPEN && conn->state != CONN_DRAINING && conn->state != CONN_TLS_HANDSHAKE) return;
     if (epoll_events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) read_socket(conn);
     if (conn->state != CONN_CLOSED && (epoll_events & EPOLLOUT)) conn_flush(conn);
 }
@@ -502,9 +557,15 @@ static bool write_pending(h2shim_conn *conn) {
 /* Serialises every pending frame into one buffer and writes it with as few calls as the socket
    allows; then closes the connection if it has drained. */
 void conn_flush(h2shim_conn *conn) {
+    if (conn->state == CONN_TLS_HANDSHAKE) {
+        write_pending(conn);
+        return;
+    }
     if (conn->state != CONN_OPEN && conn->state != CONN_DRAINING) return;
+    /* With TLS the frames gather in `plain` and are encrypted with one SSL_write per batch. */
+    byte_buffer *frames = conn->ssl ? &conn->plain : &conn->outbuf;
     for (;;) {
-        while (conn->outbuf.len < SEND_BATCH_LIMIT) {
+        while (frames->len < SEND_BATCH_LIMIT) {
             const uint8_t *data;
             ssize_t n = nghttp2_session_mem_send(conn->session, &data);
             if (n < 0) {
@@ -514,10 +575,17 @@ void conn_flush(h2shim_conn *conn) {
                 return;
             }
             if (n == 0) break;
-            if (!byte_buffer_append(&conn->outbuf, data, (size_t)n)) {
+            if (!byte_buffer_append(frames, data, (size_t)n)) {
                 conn_fail(conn, "out of memory while sending", false);
                 return;
             }
+        }
+        if (conn->ssl) {
+            if (!tls_write(conn, conn->plain.data, conn->plain.len)) {
+                conn_fail(conn, conn->last_error, false);
+                return;
+            }
+            conn->plain.len = 0;
         }
         if (!write_pending(conn)) return;
         if (conn->outbuf.len || !nghttp2_session_want_write(conn->session)) break;

@@ -5,6 +5,7 @@
 #include "h2shim.h"
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/ssl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -118,6 +119,7 @@ void call_complete(h2shim_call *call, h2shim_outcome outcome, uint32_t reset_cod
 typedef enum conn_state {
     CONN_RESOLVING,
     CONN_CONNECTING,
+    CONN_TLS_HANDSHAKE, /* socket connected, TLS handshake under way */
     CONN_OPEN,      /* socket connected, session running */
     CONN_DRAINING,  /* GOAWAY received or shutdown requested: no new streams */
     CONN_CLOSED,
@@ -129,6 +131,9 @@ struct h2shim_conn {
     h2shim_conn_options options;
     char *host; /* owned copy of options.host */
     char *peer_label; /* "host:port" for messages */
+    char *server_name; /* owned copy of options.server_name, or NULL */
+    SSL *ssl;          /* TLS over memory BIOs; NULL for cleartext */
+    byte_buffer plain; /* TLS: frames serialised by nghttp2, waiting for SSL_write */
     h2shim_conn_event_fn on_event;
     void *context;
 
@@ -180,6 +185,16 @@ void conn_unlink_call(h2shim_conn *conn, h2shim_call *call);
 
 nghttp2_session_callbacks *session_callbacks_shared(void);
 nghttp2_data_provider session_body_provider(h2shim_call *call);
+
+/* ---- TLS over memory BIOs: the socket I/O stays in connection.c ---- */
+
+void tls_retain(h2shim_tls *tls);
+bool tls_start(h2shim_conn *conn);
+int tls_handshake(h2shim_conn *conn); /* 1 done, 0 in progress, -1 failed (conn->last_error set) */
+bool tls_feed(h2shim_conn *conn, const uint8_t *data, size_t len);
+ssize_t tls_read(h2shim_conn *conn, uint8_t *buf, size_t cap); /* >0 bytes, 0 none yet, -1 closed/failed */
+bool tls_write(h2shim_conn *conn, const uint8_t *data, size_t len);
+void tls_close(h2shim_conn *conn);
 
 /* ---- the loop ---- */
 

@@ -1,79 +1,83 @@
 import ConductorGRPC
 
-/// Calls GetDayProof from `concurrency` tasks for `duration` and summarises the latencies.
+/// Calls GetDayProof for `day` (bypassing the client's cache, so every call is an RPC) from
+/// `concurrency` tasks for `duration`, and summarises calls/s, latency percentiles and errors.
 struct LoadPhase {
-    struct Summary {
+    /// What the load phase measured.
+    struct Summary: Sendable {
         var calls: Int
         var errorsByCode: [String: Int]
         var seconds: Double
-        var p50: Duration
-        var p95: Duration
-        var p99: Duration
+        var concurrency: Int
+        /// Latency percentiles in seconds.
+        var p50: Double
+        var p95: Double
+        var p99: Double
 
+        var errors: Int { errorsByCode.values.reduce(0, +) }
         var callsPerSecond: Double { seconds > 0 ? Double(calls) / seconds : 0 }
-
-        var text: String {
-            let rate = Int(callsPerSecond.rounded())
-            var line = "load: \(calls) calls in \(format(seconds)) s = \(rate) calls/s, "
-                + "p50 \(microseconds(p50)) µs, p95 \(microseconds(p95)) µs, p99 \(microseconds(p99)) µs"
-            if !errorsByCode.isEmpty {
-                line += ", errors: " + errorsByCode.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
-            }
-            return line
-        }
-
-        private func microseconds(_ duration: Duration) -> Int {
-            Int(duration.components.seconds) * 1_000_000 + Int(duration.components.attoseconds / 1_000_000_000_000)
-        }
-
-        private func format(_ value: Double) -> String {
-            String(Double(Int(value * 100)) / 100)
-        }
     }
 
-    let client: ConductorClient
+    let service: any ConductorService
+    let day: Int32
     let duration: Duration
     let concurrency: Int
+    /// Codes that count as answers rather than errors (NOT_FOUND when `--allow-missing` accepted it).
+    let expectedCodes: Set<GRPCStatusCode>
 
     func run() async -> Summary {
+        let counters = LoadCounters()
+        let progress = Task { await ProgressLine(counters: counters, duration: duration).run() }
         let clock = ContinuousClock()
         let start = clock.now
         let end = start + duration
-        let results = await withTaskGroup(of: ([Duration], [String: Int]).self) { group in
-            for worker in 0..<concurrency {
-                group.addTask {
-                    var latencies: [Duration] = []
-                    var errors: [String: Int] = [:]
-                    var day = Int32(worker % 999) + 1
-                    while clock.now < end {
-                        let callStart = clock.now
-                        do throws(ConductorError) {
-                            _ = try await client.dayProof(day, cachePolicy: .reload)
-                            latencies.append(clock.now - callStart)
-                        } catch {
-                            errors[error.code.name, default: 0] += 1
-                        }
-                        day = day % 999 + 1
-                    }
-                    return (latencies, errors)
-                }
+        let (latencies, errors) = await withTaskGroup(of: (LatencyBuckets, [String: Int]).self) { group in
+            for _ in 0..<concurrency {
+                group.addTask { await worker(until: end, counters: counters) }
             }
-            var latencies: [Duration] = []
+            var latencies = LatencyBuckets()
             var errors: [String: Int] = [:]
             for await (workerLatencies, workerErrors) in group {
-                latencies += workerLatencies
+                latencies.merge(workerLatencies)
                 errors.merge(workerErrors, uniquingKeysWith: +)
             }
             return (latencies, errors)
         }
         let elapsed = clock.now - start
-        let sorted = results.0.sorted()
-        func percentile(_ p: Double) -> Duration {
-            sorted.isEmpty ? .zero : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
-        }
+        progress.cancel()
+        await progress.value
         return Summary(
-            calls: sorted.count + results.1.values.reduce(0, +), errorsByCode: results.1,
+            calls: latencies.count + errors.values.reduce(0, +), errorsByCode: errors,
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-            p50: percentile(0.5), p95: percentile(0.95), p99: percentile(0.99))
+            concurrency: concurrency,
+            p50: latencies.percentile(0.50), p95: latencies.percentile(0.95), p99: latencies.percentile(0.99))
+    }
+
+    private func worker(until end: ContinuousClock.Instant, counters: LoadCounters) async -> (LatencyBuckets, [String: Int]) {
+        let clock = ContinuousClock()
+        var latencies = LatencyBuckets()
+        var errors: [String: Int] = [:]
+        var sinceYield = 0
+        while clock.now < end && !Task.isCancelled {
+            let callStart = clock.now
+            do throws(ConductorError) {
+                _ = try await service.dayProof(day, timeout: nil, cachePolicy: .reload)
+                latencies.record(clock.now - callStart)
+                counters.add(calls: 1, failed: 0)
+            } catch where expectedCodes.contains(error.code) {
+                latencies.record(clock.now - callStart)
+                counters.add(calls: 1, failed: 0)
+            } catch {
+                errors[error.code.name, default: 0] += 1
+                counters.add(calls: 1, failed: 1)
+            }
+            sinceYield += 1
+            if sinceYield == 64 {
+                sinceYield = 0
+                // An in-memory conductor never suspends: let the other workers and the progress line run.
+                await Task.yield()
+            }
+        }
+        return (latencies, errors)
     }
 }

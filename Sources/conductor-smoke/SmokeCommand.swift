@@ -1,64 +1,137 @@
 import ArgumentParser
 import ConductorGRPC
+import Logging
 
+/// `conductor-smoke`: proves in one command that a Chorus Conductor answers.
 @main
 struct SmokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conductor-smoke",
-        abstract: "Proves that a Chorus Conductor answers over gRPC: calls each RPC once and reports.",
-        discussion: """
-        The target comes from --target or CONDUCTOR_BASE_URL. URL forms: grpc://host:port or \
-        http://host:port (cleartext HTTP/2), unix:///path/to/socket. Every CONDUCTOR_* variable applies \
-        (see the README). Exit code 0 means every check passed, 1 that a check failed, 2 bad arguments \
-        or configuration, 3 that the conductor could not be reached.
-        """)
+        abstract: "Proves that a Chorus Conductor answers: calls each RPC once, optionally loads it, and reports.",
+        discussion: SmokeHelp.discussion)
 
-    @Option(name: .long, help: "The conductor's URL (overrides CONDUCTOR_BASE_URL).")
+    @Option(name: .long, help: ArgumentHelp("The conductor's URL or comma-separated URL list (overrides CONDUCTOR_BASE_URL).",
+                                            valueName: "url"))
     var target: String?
 
-    @Option(name: .long, help: "The day whose proof is fetched.")
+    @Option(name: .long, help: ArgumentHelp("http: a remote conductor over gRPC; memory: an in-process conductor (overrides CONDUCTOR_MODE).",
+                                            valueName: "http|memory"))
+    var mode: String?
+
+    @Option(name: .long, help: "The day whose proof GetDayProof fetches.")
     var day: Int32 = 1
 
-    @Flag(name: .long, help: "Report NOT_FOUND for the day as such instead of a failure.")
+    @Flag(name: .long, help: "Report NOT_FOUND for --day as such (status not_found) instead of a failure.")
     var allowMissing = false
 
-    @Option(name: .long, help: "Events in the SubmitEventsBatch check.")
+    @Option(name: .long, help: "Events in the SubmitEventsBatch check (1...10000).")
     var batchSize: Int = 10
 
-    @Option(name: .long, help: "Seconds of GetDayProof load after the checks (0: no load phase).")
+    @Option(name: .long, help: "Seconds of GetDayProof load after the checks; 0 skips the load phase (0...3600).")
     var duration: Double = 0
 
-    @Option(name: .long, help: "Calls in flight during the load phase.")
+    @Option(name: .long, help: "Calls in flight during the load phase (1...10000).")
     var concurrency: Int = 16
 
+    @Flag(name: .long, help: "Print one JSON object instead of the readable report.")
+    var json = false
+
+    @Flag(name: .long, help: "Also print the Prometheus text exposition of every metric recorded (inside the JSON object with --json).")
+    var metrics = false
+
+    @Flag(name: .long, help: "Validate the configuration and print it; call nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Log the client's retries and connection events (debug level) to standard error.")
+    var verbose = false
+
     func validate() throws {
-        guard batchSize >= 1 && batchSize <= 10_000 else { throw ValidationError("--batch-size must be in 1...10000") }
-        guard duration >= 0 && duration <= 3600 else { throw ValidationError("--duration must be in 0...3600 seconds") }
-        guard concurrency >= 1 && concurrency <= 10_000 else { throw ValidationError("--concurrency must be in 1...10000") }
+        var problems: [String] = []
+        if !(1...10_000).contains(batchSize) { problems.append("--batch-size must be in 1...10000 (got \(batchSize))") }
+        if !(duration.isFinite && (0...3600).contains(duration)) { problems.append("--duration must be in 0...3600 seconds (got \(duration))") }
+        if !(1...10_000).contains(concurrency) { problems.append("--concurrency must be in 1...10000 (got \(concurrency))") }
+        if let mode, !["http", "grpc", "remote", "memory"].contains(mode.lowercased()) {
+            problems.append("--mode must be http or memory (got \(mode))")
+        }
+        if !problems.isEmpty { throw ValidationError(problems.joined(separator: "\n")) }
     }
 
-    mutating func run() async throws {
+    /// Parses the arguments and runs, with this tool's exit codes: bad arguments exit with 2
+    /// (ArgumentParser's default would be 64), `--help` with 0.
+    static func main() async {
+        let command: SmokeCommand
+        do {
+            command = try parse()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }
+            StandardError.line(fullMessage(for: error))
+            exit(withError: ExitCode(SmokeExit.badConfiguration))
+        }
+        let code = await command.execute()
+        if code != 0 { exit(withError: ExitCode(code)) }
+    }
+
+    func run() async throws {
+        let code = await execute()
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    /// The whole run; returns the exit code.
+    func execute() async -> Int32 {
         var environment = ProcessEnvironment.conductorVariables()
         if let target { environment["CONDUCTOR_BASE_URL"] = target }
+        if let mode { environment["CONDUCTOR_MODE"] = mode }
         let configuration: ConductorConfiguration
-        let client: ConductorClient
         do {
             configuration = try ConductorConfiguration.fromEnvironment(environment)
-            client = try ConductorClient(configuration: configuration)
+            try configuration.validate()
         } catch {
-            print("conductor-smoke: \(error.message)")
-            throw ExitCode(2)
+            return reportInvalid(error)
         }
-        let report = await SmokeChecks(client: client, day: day, allowMissing: allowMissing, batchSize: batchSize).run()
-        print(report.text)
-        var loadFailed = false
-        if duration > 0 && report.passed {
-            let summary = await LoadPhase(client: client, duration: .milliseconds(Int64(duration * 1000)), concurrency: concurrency).run()
-            print(summary.text)
-            loadFailed = !summary.errorsByCode.isEmpty
+        if dryRun {
+            if json {
+                print(SmokeReport.serialize(["version": SmokeReport.jsonVersion, "outcome": "dry_run", "exit_code": 0,
+                                             "configuration": SmokeReport.configurationObject(configuration)]))
+            } else {
+                print("configuration is valid:")
+                print(ConfigurationSummary.text(configuration))
+            }
+            return SmokeExit.passed
         }
-        await client.shutdown()
-        if report.unreachable { throw ExitCode(3) }
-        if !report.passed || loadFailed { throw ExitCode(1) }
+
+        let recorder = MetricsRecorder.bootstrap()
+        var logger = Logger(label: "conductor-smoke")
+        logger.logLevel = verbose ? .debug : .notice
+        let run = SmokeRun(configuration: configuration, day: day, allowMissing: allowMissing, batchSize: batchSize,
+                           loadDuration: duration > 0 ? .milliseconds(Int64((duration * 1000).rounded())) : nil,
+                           concurrency: concurrency, logger: logger, metrics: recorder)
+        let report: SmokeReport
+        do {
+            report = try await run.run()
+        } catch {
+            return reportInvalid(error)
+        }
+        var exposition = metrics ? recorder.exposition() : nil
+        if exposition?.isEmpty == true { exposition = "# no metrics were recorded\n" }
+        if json {
+            print(SmokeReport.serialize(report.jsonObject(metrics: exposition)))
+        } else {
+            print(report.text)
+            if let exposition {
+                print("")
+                print(exposition, terminator: exposition.hasSuffix("\n") ? "" : "\n")
+            }
+        }
+        return report.outcome.exitCode
+    }
+
+    /// Prints why the configuration is invalid (standard error, and the JSON object with `--json`).
+    private func reportInvalid(_ error: ConductorError) -> Int32 {
+        StandardError.line("conductor-smoke: \(error.message)")
+        if json {
+            print(SmokeReport.serialize(["version": SmokeReport.jsonVersion, "outcome": "invalid_configuration",
+                                         "exit_code": Int(SmokeExit.badConfiguration), "error": error.message]))
+        }
+        return SmokeExit.badConfiguration
     }
 }

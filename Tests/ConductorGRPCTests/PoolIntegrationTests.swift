@@ -65,7 +65,7 @@ import Testing
         await task.value
         #expect(load.errors.withLock { $0 }.isEmpty, "\(load.errors.withLock { $0.prefix(3).map(\.description) })")
         #expect(load.successes.load(ordering: .relaxed) > 500)
-        #expect(back != nil, "the restarted conductor gets traffic again within one backoff period")
+        #expect(back != nil, "the restarted conductor gets traffic again within one backoff period: \(client.statistics.endpoints[1])")
         if back != nil { #expect(Date().timeIntervalSince(restartTime) < 3) }
         let statistics = client.statistics.endpoints
         #expect(statistics.count == 3)

@@ -24,6 +24,7 @@ extern "C" {
 typedef struct h2shim_loop h2shim_loop;
 typedef struct h2shim_conn h2shim_conn;
 typedef struct h2shim_call h2shim_call;
+typedef struct h2shim_tls h2shim_tls;
 
 /* One header field; the bytes are not NUL-terminated. */
 typedef struct h2shim_header {
@@ -103,6 +104,8 @@ typedef struct h2shim_conn_options {
     uint32_t max_header_list_size;    /* announced and enforced on responses [16 KiB] */
     uint64_t keepalive_interval_ns;   /* 0: no keepalive PINGs */
     uint64_t keepalive_timeout_ns;    /* [20 s] */
+    h2shim_tls *tls;                  /* NULL: cleartext HTTP/2; else TLS with ALPN h2 */
+    const char *server_name;          /* TLS: the name sent as SNI and checked in the certificate [host] */
 } h2shim_conn_options;
 
 /* Counters of one connection, read from any thread (relaxed snapshot). */
@@ -115,6 +118,16 @@ typedef struct h2shim_conn_stats {
     uint64_t bytes_read;
     uint32_t peer_max_concurrent_streams;
 } h2shim_conn_stats;
+
+/* A TLS client configuration: TLS 1.2 or later, certificates verified against `ca_file` (PEM) or
+   the system trust store when it is NULL, an optional client certificate and key (PEM) for
+   mutual TLS. The files are read once, here. Returns NULL and a message in `error` when a file is
+   missing, unreadable or the key does not match the certificate. Connections hold a reference;
+   the caller releases its own with h2shim_tls_release. */
+h2shim_tls *h2shim_tls_create(const char *ca_file, const char *cert_file, const char *key_file, char *error,
+                              size_t error_len);
+
+void h2shim_tls_release(h2shim_tls *tls);
 
 /* The process-wide loop, started on first use and never stopped (like a thread pool). */
 h2shim_loop *h2shim_loop_shared(void);

@@ -51,7 +51,8 @@ public final class ConductorClient: ConductorService {
         let metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         // dns:/// names are resolved in the background; until then the pool has no address for them.
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
-        self.pool = ChannelPool(addresses: literal, configuration: configuration, logger: logger, metrics: metrics)
+        self.pool = ChannelPool(addresses: literal, configuration: configuration, tls: try Self.tlsContext(for: configuration),
+                                logger: logger, metrics: metrics)
         self.maintenance = PoolMaintenance(pool: pool, configuration: configuration, logger: logger)
         self.caller = ResilientCaller(
             pool: pool,
@@ -132,6 +133,17 @@ public final class ConductorClient: ConductorService {
         await lifecycle.drain()
         maintenance.stop()
         pool.shutdown()
+    }
+
+    /// Reads the TLS files once, when an endpoint uses TLS; a bad file is a configuration error.
+    private static func tlsContext(for configuration: ConductorConfiguration) throws(ConductorError) -> TLSContext? {
+        guard configuration.endpoints.contains(where: \.usesTLS) else { return nil }
+        do {
+            return try TLSContext(caFile: configuration.tlsCAFile, certificateFile: configuration.tlsCertificateFile,
+                                  keyFile: configuration.tlsKeyFile)
+        } catch {
+            throw .invalidConfiguration("TLS configuration (CONDUCTOR_TLS_CA_FILE, CONDUCTOR_TLS_CERT_FILE, CONDUCTOR_TLS_KEY_FILE) is unusable: \(error.message)")
+        }
     }
 
     private var submitSafety: CallSafety {

@@ -58,6 +58,13 @@ extension ConductorConfiguration {
             }
         }
         reader.seconds("CONDUCTOR_DNS_REFRESH_INTERVAL", 1...3600) { configuration.dnsRefreshInterval = $0 }
+        configuration.tlsCAFile = reader.string("CONDUCTOR_TLS_CA_FILE")
+        configuration.tlsCertificateFile = reader.string("CONDUCTOR_TLS_CERT_FILE")
+        configuration.tlsKeyFile = reader.string("CONDUCTOR_TLS_KEY_FILE")
+        configuration.tlsServerName = reader.string("CONDUCTOR_TLS_SERVER_NAME")
+        if (configuration.tlsCertificateFile == nil) != (configuration.tlsKeyFile == nil) {
+            reader.problem("CONDUCTOR_TLS_CERT_FILE and CONDUCTOR_TLS_KEY_FILE go together (mutual TLS needs both)")
+        }
 
         if configuration.retryMaxDelay < configuration.retryDelay {
             if reader.string("CONDUCTOR_RETRY_MAX_DELAY") == nil {

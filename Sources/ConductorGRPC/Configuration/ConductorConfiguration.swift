@@ -67,6 +67,16 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public var healthCheckService: HealthCheckService = .conductor
     /// How often `dns:///` endpoints are resolved again (`CONDUCTOR_DNS_REFRESH_INTERVAL`, 1...3600 s, default 30 s).
     public var dnsRefreshInterval: Duration = .seconds(30)
+    /// PEM file of the CA certificates that TLS servers are verified against
+    /// (`CONDUCTOR_TLS_CA_FILE`); the system trust store when nil.
+    public var tlsCAFile: String?
+    /// PEM client certificate for mutual TLS (`CONDUCTOR_TLS_CERT_FILE`); needs ``tlsKeyFile``.
+    public var tlsCertificateFile: String?
+    /// PEM private key of the client certificate (`CONDUCTOR_TLS_KEY_FILE`).
+    public var tlsKeyFile: String?
+    /// The name checked in the server's certificate and sent as SNI (`CONDUCTOR_TLS_SERVER_NAME`);
+    /// the endpoint's host when nil.
+    public var tlsServerName: String?
     /// Reconnection backoff; gRPC's defaults (1 s, ×1.6, ±20 %, at most 120 s).
     public var reconnectBackoff: ConnectionBackoff = ConnectionBackoff()
 

@@ -3,7 +3,7 @@
 /// Accepted forms: `grpc://host:port` and `http://host:port` (cleartext HTTP/2 with prior
 /// knowledge), `dns:///host:port` (every address the name resolves to is an endpoint, re-resolved
 /// periodically), `unix:///path/to/socket`, and `host:port`. IPv6 literals go in brackets:
-/// `grpc://[::1]:50051`. `grpcs://` and `https://` (TLS) are recognised but not yet supported.
+/// `grpc://[::1]:50051`. `grpcs://` and `https://` are the same over TLS (ALPN h2, verified certificates).
 public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// How the endpoint is reached.
     public enum Transport: Sendable, Hashable {
@@ -17,10 +17,16 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
 
     /// How the endpoint is reached.
     public var transport: Transport
+    /// Whether the connection is TLS (`grpcs://`, `https://`).
+    public var usesTLS: Bool
+    /// For an address found by resolving a `dns:///` name: that name, which the server's
+    /// certificate is checked against.
+    var resolvedName: String?
 
     /// Creates an endpoint.
-    public init(_ transport: Transport) {
+    public init(_ transport: Transport, usesTLS: Bool = false) {
         self.transport = transport
+        self.usesTLS = usesTLS
     }
 
     /// `host:port`, `[v6]:port` or `unix:/path`.
@@ -62,13 +68,13 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
             rest = rest.drop { $0 == "/" }
             isDNS = true
         case "grpcs", "https":
-            throw invalid("TLS (\(scheme)://) is not supported yet; use grpc:// or http:// for cleartext HTTP/2")
+            break
         case "unix":
             let path = rest.hasPrefix("/") ? String(rest) : "/" + rest
             guard path.count > 1 else { throw invalid("unix:// needs an absolute socket path, e.g. unix:///run/conductor.sock") }
             return ConductorEndpoint(.unixSocket(path: path))
         default:
-            throw invalid("unknown scheme \"\(scheme)\" (use grpc://, http://, dns:///, or unix://)")
+            throw invalid("unknown scheme \"\(scheme)\" (use grpc://, grpcs://, http://, https://, dns:///, or unix://)")
         }
         if let slash = rest.firstIndex(of: "/") {
             guard rest[slash...].allSatisfy({ $0 == "/" }) else { throw invalid("a path is not allowed after host:port") }
@@ -98,9 +104,10 @@ public struct ConductorEndpoint: Sendable, Hashable, CustomStringConvertible {
             }
             port = value
         } else {
-            port = scheme == "http" ? 80 : 50051
+            port = scheme == "http" ? 80 : scheme == "https" ? 443 : 50051
         }
-        return ConductorEndpoint(isDNS ? .dns(host: String(host), port: port) : .tcp(host: String(host), port: port))
+        let tls = scheme == "grpcs" || scheme == "https"
+        return ConductorEndpoint(isDNS ? .dns(host: String(host), port: port) : .tcp(host: String(host), port: port), usesTLS: tls)
     }
 
     /// Parses a comma-separated list of URLs.

@@ -20,7 +20,12 @@ enum AddressResolver {
                 result[endpoint] = [endpoint]
                 continue
             }
-            let addresses = await lookup(host: host, port: port)
+            let addresses = await lookup(host: host, port: port).map { address in
+                var address = address
+                address.usesTLS = endpoint.usesTLS
+                address.resolvedName = host
+                return address
+            }
             result[endpoint] = addresses.isEmpty ? previous[endpoint] ?? [] : addresses
         }
         return result

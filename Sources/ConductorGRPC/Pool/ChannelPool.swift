@@ -15,14 +15,17 @@ final class ChannelPool: Sendable {
     private let state: Locked<PoolState>
     private let configuration: ConductorConfiguration
     private let baseOptions: HTTP2Connection.Options
+    private let tls: TLSContext?
     private let clock = SystemResilienceClock()
     private let logger: Logger
     let metrics: ConductorMetrics
     /// Set when a connection to some endpoint is lost, so that DNS names are resolved again soon.
     let lossSignal = Locked(false)
 
-    init(addresses: [ConductorEndpoint], configuration: ConductorConfiguration, logger: Logger, metrics: ConductorMetrics) {
+    init(addresses: [ConductorEndpoint], configuration: ConductorConfiguration, tls: TLSContext?, logger: Logger,
+         metrics: ConductorMetrics) {
         self.configuration = configuration
+        self.tls = tls
         self.logger = logger
         self.metrics = metrics
         var options = HTTP2Connection.Options()
@@ -84,7 +87,7 @@ final class ChannelPool: Sendable {
                     kept.append(existing)
                 } else {
                     let shared = PoolEndpoint(key: state.nextEndpointKey, endpoint: address, configuration: configuration,
-                                              logger: logger, metrics: metrics)
+                                              tls: tls, logger: logger, metrics: metrics)
                     state.nextEndpointKey += 1
                     kept.append(PoolState.Endpoint(shared: shared, slots: Array(repeating: PoolState.Slot(), count: configuration.connectionsPerEndpoint)))
                 }
@@ -280,6 +283,8 @@ final class ChannelPool: Sendable {
         let generation = state.endpoints[e].slots[s].generation
         var options = baseOptions
         options.keepaliveInterval = state.keepaliveInterval
+        options.tls = shared.tls
+        options.serverName = shared.serverName
         // CONDUCTOR_CONNECT_TIMEOUT is the minimum; after failures an attempt may take as long as the backoff.
         let failures = state.endpoints[e].slots[s].connectFailures
         options.connectTimeout = failures == 0 ? configuration.connectTimeout

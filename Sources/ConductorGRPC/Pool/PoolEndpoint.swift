@@ -12,8 +12,13 @@ final class PoolEndpoint: Sendable {
     let breaker: CircuitBreaker
     let budget: RetryBudget
     let requestHeads: GRPCRequestHeadBuilder
+    /// TLS settings for this endpoint's connections; nil for cleartext.
+    let tls: TLSContext?
+    /// The name its certificate must carry (and SNI): configured, or the resolved `dns:///` name.
+    let serverName: String?
 
-    init(key: Int, endpoint: ConductorEndpoint, configuration: ConductorConfiguration, logger: Logger, metrics: ConductorMetrics) {
+    init(key: Int, endpoint: ConductorEndpoint, configuration: ConductorConfiguration, tls: TLSContext?, logger: Logger,
+         metrics: ConductorMetrics) {
         self.key = key
         self.endpoint = endpoint
         switch endpoint.transport {
@@ -23,7 +28,12 @@ final class PoolEndpoint: Sendable {
             target = HTTP2Connection.Target(host: path, port: 0, isUnixSocket: true)
         }
         budget = RetryBudget(maxTokens: configuration.retryBudgetMaxTokens, tokenRatio: configuration.retryBudgetTokenRatio)
-        requestHeads = GRPCRequestHeadBuilder(scheme: "http", authority: endpoint.authority)
+        self.tls = endpoint.usesTLS ? tls : nil
+        let serverName = endpoint.usesTLS ? configuration.tlsServerName ?? endpoint.resolvedName : nil
+        self.serverName = serverName
+        let port = target.port
+        requestHeads = GRPCRequestHeadBuilder(scheme: endpoint.usesTLS ? "https" : "http",
+                                              authority: serverName.map { "\($0):\(port)" } ?? endpoint.authority)
         let breakerConfiguration = CircuitBreakerConfiguration(
             failureThreshold: configuration.circuitBreakerThreshold,
             openDuration: configuration.circuitBreakerTimeout)

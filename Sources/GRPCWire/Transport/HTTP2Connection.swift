@@ -44,6 +44,10 @@ package final class HTTP2Connection: Sendable {
         package var connectionWindowBytes: Int = 16 << 20
         /// The largest response header list accepted (and announced).
         package var maximumHeaderListBytes: Int = 16 << 10
+        /// TLS for this connection; nil for cleartext HTTP/2 (prior knowledge).
+        package var tls: TLSContext?
+        /// The name sent as SNI and checked against the certificate; the host when nil.
+        package var serverName: String?
 
         /// Default options.
         package init() {}
@@ -97,11 +101,10 @@ package final class HTTP2Connection: Sendable {
     package let target: Target
     private let shim: ShimConnectionHandle
     private var handle: OpaquePointer { shim.pointer }
-    private let eventHandler: Mutex<(@Sendable (Event) -> Void)?>
-    private let currentState = Mutex(State.connecting)
+    private let events: ConnectionEvents
 
     /// Where the connection is in its life.
-    package var state: State { currentState.withLock { $0 } }
+    package var state: State { events.state.withLock { $0 } }
 
     /// Whether a new call should be started here (connecting or ready).
     package var acceptsNewCalls: Bool {
@@ -114,9 +117,11 @@ package final class HTTP2Connection: Sendable {
     /// Starts connecting at once; `onEvent` receives the lifecycle events.
     package init(target: Target, options: Options = Options(), onEvent: (@Sendable (Event) -> Void)? = nil) {
         self.target = target
-        self.eventHandler = Mutex(onEvent)
-        let relay = EventRelay()
-        let context = Unmanaged.passRetained(relay).toOpaque()
+        // The shim may report events (even CLOSED) before this initializer returns, so they go to
+        // an object that exists before the connection does, not to `self`.
+        let events = ConnectionEvents(handler: onEvent)
+        self.events = events
+        let context = Unmanaged.passRetained(events).toOpaque()
         var cOptions = h2shim_conn_options()
         cOptions.port = UInt16(clamping: target.port)
         cOptions.is_unix = target.isUnixSocket ? 1 : 0
@@ -126,13 +131,16 @@ package final class HTTP2Connection: Sendable {
         cOptions.initial_window_size = UInt32(clamping: options.streamWindowBytes)
         cOptions.connection_window_size = UInt32(clamping: options.connectionWindowBytes)
         cOptions.max_header_list_size = UInt32(clamping: options.maximumHeaderListBytes)
+        cOptions.tls = options.tls?.pointer
         let created = target.host.withCString { host -> OpaquePointer? in
             cOptions.host = host
-            return h2shim_conn_create(h2shim_loop_shared(), &cOptions, HTTP2Connection.onShimEvent, context)
+            return withOptionalCString(options.serverName) { serverName in
+                cOptions.server_name = serverName
+                return h2shim_conn_create(h2shim_loop_shared(), &cOptions, HTTP2Connection.onShimEvent, context)
+            }
         }
         guard let created else { fatalError("h2shim_conn_create: out of memory") }
         self.shim = ShimConnectionHandle(pointer: created)
-        relay.connection.withLock { $0 = WeakConnection(self) }
     }
 
     deinit {
@@ -174,22 +182,9 @@ package final class HTTP2Connection: Sendable {
             peerMaxConcurrentStreams: stats.peer_max_concurrent_streams)
     }
 
-    fileprivate func deliver(_ event: Event) {
-        currentState.withLock { state in
-            switch event {
-            case .ready: if state == .connecting { state = .ready }
-            case .goaway: if state != .closed { state = .draining }
-            case .keepaliveTimeout, .settings: break
-            case .closed: state = .closed
-            }
-        }
-        let handler = eventHandler.withLock { $0 }
-        handler?(event)
-    }
-
     private static let onShimEvent: h2shim_conn_event_fn = { context, kind, value, detail in
         guard let context else { return }
-        let unmanaged = Unmanaged<EventRelay>.fromOpaque(context)
+        let unmanaged = Unmanaged<ConnectionEvents>.fromOpaque(context)
         let text = detail.map { String(cString: $0) } ?? ""
         let event: Event
         switch kind {
@@ -199,22 +194,33 @@ package final class HTTP2Connection: Sendable {
         case H2SHIM_EVENT_SETTINGS: event = .settings(maxConcurrentStreams: UInt32(truncatingIfNeeded: value))
         default: event = .closed(reason: text, orderly: value != 0)
         }
-        let connection = unmanaged.takeUnretainedValue().connection.withLock { $0.connection }
-        connection?.deliver(event)
+        unmanaged.takeUnretainedValue().deliver(event)
         if case .closed = event { unmanaged.release() } // CLOSED is the last event
     }
 
 }
 
-/// The shim's event context: it outlives the Swift connection object (the shim may report
-/// CLOSED after the last Swift reference is gone), so it points back weakly.
-private final class EventRelay: Sendable {
-    let connection = Mutex(WeakConnection(nil))
-}
+/// The shim's event context and the connection's state. The shim holds a reference until CLOSED,
+/// which may come after the last Swift reference to the connection is gone.
+private final class ConnectionEvents: Sendable {
+    let state = Mutex(HTTP2Connection.State.connecting)
+    private let handler: (@Sendable (HTTP2Connection.Event) -> Void)?
 
-private struct WeakConnection: Sendable {
-    weak var connection: HTTP2Connection?
-    init(_ connection: HTTP2Connection?) { self.connection = connection }
+    init(handler: (@Sendable (HTTP2Connection.Event) -> Void)?) {
+        self.handler = handler
+    }
+
+    func deliver(_ event: HTTP2Connection.Event) {
+        state.withLock { state in
+            switch event {
+            case .ready: if state == .connecting { state = .ready }
+            case .goaway: if state != .closed { state = .draining }
+            case .keepaliveTimeout, .settings: break
+            case .closed: state = .closed
+            }
+        }
+        handler?(event)
+    }
 }
 
 /// The shim's connection pointer. Every h2shim_conn_* function may be called from any thread

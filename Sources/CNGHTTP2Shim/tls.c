@@ -1,0 +1,239 @@
+/* TLS for client connections with OpenSSL over memory BIOs: the connection feeds received bytes
+ * in and sends what OpenSSL produces, so TLS runs on the loop thread exactly like cleartext, with
+ * no blocking and no second I/O path. Session tickets are kept per peer for resumption. */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct h2shim_tls {
+    atomic_int refs;
+    SSL_CTX *ctx;
+    pthread_mutex_t lock;
+    char session_peer[96]; /* the peer of the kept session */
+    SSL_SESSION *session;
+};
+
+static int conn_index = -1;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void make_index(void) { conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+
+static void openssl_error(char *out, size_t len, const char *what) {
+    unsigned long code = ERR_get_error();
+    char reason[200] = "unknown error";
+    if (code) ERR_error_string_n(code, reason, sizeof reason);
+    snprintf(out, len, "%s: %s", what, reason);
+    ERR_clear_error();
+}
+
+/* Keeps the newest session of a peer (TLS 1.3 sends tickets after the handshake). */
+static int on_new_session(SSL *ssl, SSL_SESSION *session) {
+    h2shim_conn *conn = SSL_get_ex_data(ssl, conn_index);
+    if (!conn) return 0;
+    h2shim_tls *tls = conn->options.tls;
+    pthread_mutex_lock(&tls->lock);
+    if (tls->session) SSL_SESSION_free(tls->session);
+    tls->session = session;
+    snprintf(tls->session_peer, sizeof tls->session_peer, "%s", conn->peer_label);
+    pthread_mutex_unlock(&tls->lock);
+    return 1; /* we own the session now */
+}
+
+h2shim_tls *h2shim_tls_create(const char *ca_file, const char *cert_file, const char *key_file, char *error,
+                              size_t error_len) {
+    pthread_once(&index_once, make_index);
+    h2shim_tls *tls = calloc(1, sizeof *tls);
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!tls || !ctx) {
+        snprintf(error, error_len, "cannot create a TLS context (out of memory)");
+        goto fail;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    if (ca_file) {
+        if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
+            char what[300];
+            snprintf(what, sizeof what, "cannot load CA certificates from %s", ca_file);
+            openssl_error(error, error_len, what);
+            goto fail;
+        }
+    } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        openssl_error(error, error_len, "cannot load the system trust store");
+        goto fail;
+    }
+    if (cert_file || key_file) {
+        if (!cert_file || !key_file) {
+            snprintf(error, error_len, "a client certificate needs both a certificate file and a key file");
+            goto fail;
+        }
+        char what[300];
+        if (SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1) {
+            snprintf(what, sizeof what, "cannot load the client certificate %s", cert_file);
+            openssl_error(error, error_len, what);
+            goto fail;
+        }
+        if (SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1) {
+            if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+                snprintf(what, sizeof what, "the client key %s does not match the certificate %s", key_file, cert_file);
+            else
+                snprintf(what, sizeof what, "cannot load the client key %s", key_file);
+            openssl_error(error, error_len, what);
+            goto fail;
+        }
+        if (SSL_CTX_check_private_key(ctx) != 1) {
+            snprintf(what, sizeof what, "the client key %s does not match the certificate %s", key_file, cert_file);
+            openssl_error(error, error_len, what);
+            goto fail;
+        }
+    }
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+    tls->ctx = ctx;
+    pthread_mutex_init(&tls->lock, NULL);
+    atomic_init(&tls->refs, 1);
+    return tls;
+fail:
+    if (ctx) SSL_CTX_free(ctx);
+    free(tls);
+    return NULL;
+}
+
+void tls_retain(h2shim_tls *tls) { atomic_fetch_add_explicit(&tls->refs, 1, memory_order_relaxed); }
+
+void h2shim_tls_release(h2shim_tls *tls) {
+    if (!tls || atomic_fetch_sub_explicit(&tls->refs, 1, memory_order_acq_rel) != 1) return;
+    if (tls->session) SSL_SESSION_free(tls->session);
+    SSL_CTX_free(tls->ctx);
+    pthread_mutex_destroy(&tls->lock);
+    free(tls);
+}
+
+static bool is_ip_address(const char *name) {
+    unsigned char buf[sizeof(struct in6_addr)];
+    return inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1;
+}
+
+/* Moves what OpenSSL wrote (handshake records, application data) into the send buffer. */
+static bool drain_output(h2shim_conn *conn) {
+    BIO *wbio = SSL_get_wbio(conn->ssl);
+    uint8_t chunk[16 * 1024];
+    int n;
+    while ((n = BIO_read(wbio, chunk, sizeof chunk)) > 0) {
+        if (!byte_buffer_append(&conn->outbuf, chunk, (size_t)n)) return false;
+    }
+    return true;
+}
+
+bool tls_start(h2shim_conn *conn) {
+    h2shim_tls *tls = conn->options.tls;
+    SSL *ssl = SSL_new(tls->ctx);
+    BIO *rbio = BIO_new(BIO_s_mem());
+    BIO *wbio = BIO_new(BIO_s_mem());
+    if (!ssl || !rbio || !wbio) {
+        if (ssl) SSL_free(ssl);
+        if (rbio) BIO_free(rbio);
+        if (wbio) BIO_free(wbio);
+        snprintf(conn->last_error, sizeof conn->last_error, "cannot start TLS with %s (out of memory)", conn->peer_label);
+        return false;
+    }
+    SSL_set_bio(ssl, rbio, wbio);
+    SSL_set_connect_state(ssl);
+    SSL_set_ex_data(ssl, conn_index, conn);
+    const char *name = conn->server_name ? conn->server_name : conn->host;
+    if (is_ip_address(name)) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name); /* no SNI for addresses (RFC 6066) */
+    } else {
+        SSL_set_tlsext_host_name(ssl, name);
+        SSL_set1_host(ssl, name);
+    }
+    static const unsigned char alpn[] = {2, 'h', '2'};
+    SSL_set_alpn_protos(ssl, alpn, sizeof alpn);
+    pthread_mutex_lock(&tls->lock);
+    if (tls->session && strcmp(tls->session_peer, conn->peer_label) == 0) SSL_set_session(ssl, tls->session);
+    pthread_mutex_unlock(&tls->lock);
+    conn->ssl = ssl;
+    return true;
+}
+
+int tls_handshake(h2shim_conn *conn) {
+    int rv = SSL_do_handshake(conn->ssl);
+    if (!drain_output(conn)) {
+        snprintf(conn->last_error, sizeof conn->last_error, "out of memory during the TLS handshake");
+        return -1;
+    }
+    if (rv == 1) {
+        const unsigned char *protocol = NULL;
+        unsigned int length = 0;
+        SSL_get0_alpn_selected(conn->ssl, &protocol, &length);
+        if (length != 2 || memcmp(protocol, "h2", 2) != 0) {
+            snprintf(conn->last_error, sizeof conn->last_error,
+                     "TLS server %s did not agree to HTTP/2 (ALPN h2 required, it selected %s%.*s%s)", conn->peer_label,
+                     length ? "\"" : "none", (int)length, length ? (const char *)protocol : "", length ? "\"" : "");
+            return -1;
+        }
+        return 1;
+    }
+    int error = SSL_get_error(conn->ssl, rv);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return 0;
+    long verify = SSL_get_verify_result(conn->ssl);
+    if (verify != X509_V_OK) {
+        snprintf(conn->last_error, sizeof conn->last_error, "TLS certificate verification failed for %s: %s",
+                 conn->peer_label, X509_verify_cert_error_string(verify));
+        ERR_clear_error();
+        return -1;
+    }
+    if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL) {
+        snprintf(conn->last_error, sizeof conn->last_error,
+                 "TLS server %s did not agree to HTTP/2 (ALPN h2 required, it refused the protocol)", conn->peer_label);
+        ERR_clear_error();
+        return -1;
+    }
+    bool cleartext_peer = ERR_GET_REASON(ERR_peek_error()) == SSL_R_WRONG_VERSION_NUMBER;
+    char what[200];
+    snprintf(what, sizeof what, "TLS handshake with %s failed%s", conn->peer_label,
+             cleartext_peer ? " (the server does not speak TLS: use grpc://)" : "");
+    openssl_error(conn->last_error, sizeof conn->last_error, what);
+    return -1;
+}
+
+bool tls_feed(h2shim_conn *conn, const uint8_t *data, size_t len) {
+    return BIO_write(SSL_get_rbio(conn->ssl), data, (int)len) == (int)len;
+}
+
+ssize_t tls_read(h2shim_conn *conn, uint8_t *buf, size_t cap) {
+    int n = SSL_read(conn->ssl, buf, (int)cap);
+    if (n > 0) return n;
+    int error = SSL_get_error(conn->ssl, n);
+    drain_output(conn);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return 0;
+    if (error == SSL_ERROR_ZERO_RETURN) {
+        snprintf(conn->last_error, sizeof conn->last_error, "TLS connection closed by %s", conn->peer_label);
+    } else {
+        char what[200];
+        snprintf(what, sizeof what, "TLS error from %s", conn->peer_label);
+        openssl_error(conn->last_error, sizeof conn->last_error, what);
+    }
+    return -1;
+}
+
+bool tls_write(h2shim_conn *conn, const uint8_t *data, size_t len) {
+    /* A memory BIO takes everything: SSL_write completes at once. */
+    if (len && SSL_write(conn->ssl, data, (int)len) != (int)len) {
+        char what[200];
+        snprintf(what, sizeof what, "TLS write to %s failed", conn->peer_label);
+        openssl_error(conn->last_error, sizeof conn->last_error, what);
+        return false;
+    }
+    return drain_output(conn);
+}
+
+void tls_close(h2shim_conn *conn) {
+    if (!conn->ssl) return;
+    SSL_free(conn->ssl); /* frees both BIOs */
+    conn->ssl = NULL;
+}

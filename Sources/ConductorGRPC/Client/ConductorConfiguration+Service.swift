@@ -1,0 +1,27 @@
+import Logging
+
+extension ConductorConfiguration {
+    /// The conductor this configuration selects, behind the one protocol both modes share:
+    /// a ``ConductorClient`` for ``Mode/remote`` (`CONDUCTOR_MODE=http`), an ``InMemoryConductor``
+    /// with the reference conductor's days for ``Mode/memory`` (`CONDUCTOR_MODE=memory`).
+    ///
+    /// ```swift
+    /// let conductor = try ConductorConfiguration.fromEnvironment().makeService()
+    /// defer { Task { await conductor.shutdown() } }
+    /// let proof = try await conductor.dayProof(42)
+    /// ```
+    ///
+    /// - Parameter logger: the remote client's logger (see ``ConductorClient/init(configuration:logger:)``);
+    ///   the in-memory conductor logs nothing.
+    /// - Throws: ``ConductorError/Kind/invalidConfiguration`` listing every invalid setting, or
+    ///   naming the missing endpoint in remote mode.
+    public func makeService(logger: Logger = Logger(label: "conductor.grpc")) throws(ConductorError) -> any ConductorService {
+        switch mode {
+        case .remote:
+            return try ConductorClient(configuration: self, logger: logger)
+        case .memory:
+            try validate()
+            return InMemoryConductor()
+        }
+    }
+}

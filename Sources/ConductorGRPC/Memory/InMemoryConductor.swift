@@ -1,0 +1,207 @@
+import Synchronization
+
+/// A Chorus Conductor inside the process (`CONDUCTOR_MODE=memory`), for tests and local
+/// development without a network.
+///
+/// It has the API of ``ConductorClient`` (both are a ``ConductorService``) and the semantics of
+/// the project's reference conductor:
+///
+/// - ``dayProof(_:timeout:cachePolicy:)`` answers from the configured day proofs (by default
+///   ``referenceDayProofs()``: days 1...999 canonical) and throws `NOT_FOUND`
+///   "no proof for day <d>" for any other day. As with ``ConductorClient``'s cache,
+///   ``ConductorCachePolicy/useCache`` answers a day served before with the same proof, and
+///   ``ConductorCachePolicy/reload`` asks again;
+/// - a receipt's ``ConductorReceipt/eventHash`` is the SHA-256 of the event's canonical encoding,
+///   the same value the reference conductor returns (see ``eventHash(of:)``), so the same content
+///   always gets the same hash;
+/// - a batch is all-or-nothing: one receipt per event in request order, or an error and nothing
+///   applied;
+/// - ``health(service:timeout:)`` answers ``healthStatus``.
+///
+/// Tests can make the next calls of a method fail (``failNext(_:times:code:message:)``) and read
+/// what was applied (``appliedEvents``). There are no retries and no circuit breaker: each call
+/// answers at once, and a failure surfaces exactly as injected. Timeouts are accepted and
+/// ignored. Proofs stay cached until a ``ConductorCachePolicy/reload`` (no TTL, and NOT_FOUND is
+/// not remembered). Errors name the endpoint `in-memory`.
+///
+/// ```swift
+/// let conductor = InMemoryConductor()
+/// let service: any ConductorService = conductor
+/// let receipt = try await service.submit(ConductorEvent(eventType: "message.created", epoch: 7))
+/// #expect(conductor.appliedEvents.map(\.receipt) == [receipt])
+/// ```
+public final class InMemoryConductor: ConductorService {
+    /// The endpoint named in the errors of the in-memory conductor.
+    public static let endpointName = "in-memory"
+
+    private struct State {
+        var healthStatus: ServingStatus
+        var applied: [AppliedEvent] = []
+        var injectedFailures: [ConductorMethod: [ConductorError]] = [:]
+        var callCounts: [ConductorMethod: Int] = [:]
+        var servedProofs: [Int32: DayProof] = [:]
+        var isShutDown = false
+    }
+
+    private let dayProofs: @Sendable (Int32) -> DayProof?
+    private let state: Mutex<State>
+
+    /// Creates a conductor whose day proofs come from `dayProofs`: it returns the proof for a day,
+    /// or nil for a day without one (answered with `NOT_FOUND`). It is called on every
+    /// ``dayProof(_:timeout:cachePolicy:)``, from any task.
+    ///
+    /// - Parameters:
+    ///   - healthStatus: what ``health(service:timeout:)`` answers until ``healthStatus`` is changed.
+    ///   - dayProofs: the proofs; by default the reference conductor's (``referenceDayProofs()``).
+    public init(
+        healthStatus: ServingStatus = .serving,
+        dayProofs: @escaping @Sendable (Int32) -> DayProof? = InMemoryConductor.referenceDayProofs()
+    ) {
+        self.dayProofs = dayProofs
+        self.state = Mutex(State(healthStatus: healthStatus))
+    }
+
+    /// Creates a conductor that knows exactly the given days (see ``makeDayProof(_:proof:canonical:)``);
+    /// every other day is `NOT_FOUND`.
+    public convenience init(dayProofs: [Int32: DayProof], healthStatus: ServingStatus = .serving) {
+        self.init(healthStatus: healthStatus, dayProofs: { dayProofs[$0] })
+    }
+
+    // MARK: - ConductorService
+
+    /// The proof for `day`, or `NOT_FOUND` "no proof for day <d>". With ``ConductorCachePolicy/useCache``
+    /// a day served before gets the same proof again without a call (as from ``ConductorClient``'s
+    /// cache: no failure injection, not counted by ``callCount(_:)``); ``ConductorCachePolicy/reload``
+    /// always asks the day-proof provider. `timeout` is ignored.
+    public func dayProof(
+        _ day: Int32,
+        timeout: Duration? = nil,
+        cachePolicy: ConductorCachePolicy = .useCache
+    ) async throws(ConductorError) -> DayProof {
+        if cachePolicy == .useCache, let cached = state.withLock({ $0.servedProofs[day] }) {
+            return cached
+        }
+        try begin(.getDayProof)
+        guard let proof = dayProofs(day) else {
+            throw Self.error(.getDayProof, code: .notFound, message: "no proof for day \(day)")
+        }
+        state.withLock { $0.servedProofs[day] = proof }
+        return proof
+    }
+
+    /// Applies one event and returns its receipt: the event's content hash and epoch.
+    public func submit(_ event: ConductorEvent, timeout: Duration? = nil) async throws(ConductorError) -> ConductorReceipt {
+        try begin(.submitEvent)
+        let applied = AppliedEvent(event: event, receipt: Self.receipt(for: event), method: .submitEvent)
+        state.withLock { $0.applied.append(applied) }
+        return applied.receipt
+    }
+
+    /// Applies every event in one step and returns one receipt per event, in order; a failing
+    /// batch applies nothing.
+    public func submit(batch events: [ConductorEvent], timeout: Duration? = nil) async throws(ConductorError) -> [ConductorReceipt] {
+        try begin(.submitEventsBatch)
+        let applied = events.map { AppliedEvent(event: $0, receipt: Self.receipt(for: $0), method: .submitEventsBatch) }
+        state.withLock { $0.applied += applied }
+        return applied.map(\.receipt)
+    }
+
+    /// ``healthStatus``, whatever `service` is (as the reference conductor's HealthCheck).
+    public func health(service: String = "", timeout: Duration? = nil) async throws(ConductorError) -> ServingStatus {
+        try begin(.healthCheck)
+        return state.withLock { $0.healthStatus }
+    }
+
+    /// Refuses every later call with ``ConductorError/Kind/shutDown``, like ``ConductorClient/shutdown()``.
+    /// Calls never wait, so there is nothing in flight to drain.
+    public func shutdown() async {
+        state.withLock { $0.isShutDown = true }
+    }
+
+    // MARK: - Test controls
+
+    /// What ``health(service:timeout:)`` answers; settable at any time.
+    public var healthStatus: ServingStatus {
+        get { state.withLock { $0.healthStatus } }
+        set { state.withLock { $0.healthStatus = newValue } }
+    }
+
+    /// Every event applied so far, in the order applied. A repeated submit of the same content is
+    /// recorded again (with the same receipt), as the reference conductor counts it again.
+    public var appliedEvents: [AppliedEvent] {
+        state.withLock { $0.applied }
+    }
+
+    /// How many calls of `method` reached the conductor, failed ones included (day proofs answered
+    /// from the cache are not calls).
+    public func callCount(_ method: ConductorMethod) -> Int {
+        state.withLock { $0.callCounts[method, default: 0] }
+    }
+
+    /// Makes the next `times` calls of `method` fail with `code`, before they have any effect (a
+    /// failed submit or batch applies nothing). Failures queue up behind those already injected.
+    ///
+    /// - Parameters:
+    ///   - method: the method whose calls fail.
+    ///   - times: how many calls fail.
+    ///   - code: the gRPC status; its ``ConductorError/kind`` and ``ConductorError/isRetryable``
+    ///     are what ``ConductorClient`` would report for the same status.
+    ///   - message: the status message; by default `injected <CODE>`, as the reference conductor's `--error`.
+    public func failNext(_ method: ConductorMethod, times: Int = 1, code: GRPCStatusCode, message: String? = nil) {
+        let error = Self.error(method, code: code, message: message ?? "injected \(code.name)")
+        failNext(method, times: times, with: error)
+    }
+
+    /// Makes the next `times` calls of `method` throw `error` as given.
+    public func failNext(_ method: ConductorMethod, times: Int = 1, with error: ConductorError) {
+        guard times > 0 else { return }
+        state.withLock { $0.injectedFailures[method, default: []] += repeatElement(error, count: times) }
+    }
+
+    /// The hash the in-memory conductor (and the reference conductor) gives `event`: 64 lower-case
+    /// hex digits of SHA-256 over the event's canonical encoding (type, epoch, payload, and the
+    /// metadata in key order, each length-prefixed). Equal content gives an equal hash, whatever
+    /// the metadata's order.
+    public static func eventHash(of event: ConductorEvent) -> String {
+        event.contentHash
+    }
+
+    // MARK: - Private
+
+    /// Counts the call and throws when the conductor is shut down, the task is cancelled, or a
+    /// failure was injected for `method`.
+    private func begin(_ method: ConductorMethod) throws(ConductorError) {
+        if Task.isCancelled {
+            throw ConductorError(kind: .cancelled, code: .cancelled, message: "the call was cancelled",
+                                 method: method, endpoint: Self.endpointName)
+        }
+        let failure: ConductorError? = state.withLock { state in
+            if state.isShutDown {
+                return ConductorError(kind: .shutDown, code: .unavailable, message: "the in-memory conductor has been shut down",
+                                      method: method, endpoint: Self.endpointName)
+            }
+            state.callCounts[method, default: 0] += 1
+            guard var queue = state.injectedFailures[method], !queue.isEmpty else { return nil }
+            let next = queue.removeFirst()
+            state.injectedFailures[method] = queue.isEmpty ? nil : queue
+            return next
+        }
+        if let failure { throw failure }
+    }
+
+    private static func receipt(for event: ConductorEvent) -> ConductorReceipt {
+        ConductorReceipt(eventHash: event.contentHash, epoch: event.epoch)
+    }
+
+    /// An error shaped like the one ``ConductorClient`` reports for the same status after one attempt.
+    private static func error(_ method: ConductorMethod, code: GRPCStatusCode, message: String) -> ConductorError {
+        let kind: ConductorError.Kind = switch code {
+        case .deadlineExceeded: .deadlineExceeded
+        case .cancelled: .cancelled
+        default: .rpcFailed
+        }
+        let retryable = [.unavailable, .resourceExhausted, .aborted, .deadlineExceeded].contains(code)
+        return ConductorError(kind: kind, code: code, message: message, method: method, endpoint: endpointName,
+                              attempts: 1, isRetryable: retryable)
+    }
+}
