@@ -67,6 +67,8 @@ let package = Package(
             dependencies: ["ConductorGRPC"],
             swiftSettings: strictSwift
         ),
+        // Fuzz target: libFuzzer with Scripts/fuzz.sh; a corpus replayer in normal builds.
+        .executableTarget(name: "conductor-fuzz", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
 
         .testTarget(name: "GRPCWireTests", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
         .testTarget(name: "BridgeResilienceTests", dependencies: ["BridgeResilience"], swiftSettings: strictSwift),

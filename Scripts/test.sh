@@ -61,5 +61,8 @@ step "swift test"
 # 2-core machine with hundreds of concurrent calls; run side by side they starve each other.
 swift test --skip-build --no-parallel
 
+step "fuzz corpus replay (the decoders on every saved fuzz input)"
+"$(swift build --show-bin-path)/conductor-fuzz" Fuzz/corpus/*
+
 step "smoke run against the reference conductor"
 SMOKE_CONFIGURATION=debug Scripts/smoke.sh --duration 2
