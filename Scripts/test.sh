@@ -27,6 +27,9 @@ Scripts/setup.sh
 
 if [ -n "$sanitize" ]; then
   step "swift test --sanitize=$sanitize"
+  export CONDUCTOR_TEST_SANITIZER="$sanitize"
+  # Leaks inside Foundation's Process/FileHandle and XCTest (test scaffolding) are not ours.
+  export LSAN_OPTIONS="suppressions=$ROOT/Scripts/lsan-suppressions.txt:print_suppressions=0"
   swift build --build-tests --sanitize="$sanitize" --scratch-path ".build-$sanitize"
   swift test --skip-build --no-parallel --sanitize="$sanitize" --scratch-path ".build-$sanitize"
   exit 0
