@@ -58,7 +58,7 @@ final class ReferenceConductor: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        let listening = try await readListeningPort(stdout.fileHandleForReading)
+        let listening = try await ServerStartup.readListeningPort(stdout.fileHandleForReading)
         return ReferenceConductor(process: process, port: listening, logPath: logPath, workDirectory: work)
     }
 
@@ -108,30 +108,5 @@ final class ReferenceConductor: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil
-    }
-
-    private static func readListeningPort(_ handle: FileHandle) async throws -> Int {
-        try await withCheckedThrowingContinuation { continuation in
-            // A blocking read belongs on its own thread, not on the cooperative pool.
-            Thread.detachNewThread {
-                var text = ""
-                while !text.contains("\n") {
-                    let data = handle.availableData
-                    if data.isEmpty { break }
-                    text += String(decoding: data, as: UTF8.self)
-                }
-                let words = text.split(whereSeparator: \.isWhitespace)
-                if words.count >= 2, words[0] == "LISTENING", let port = Int(words[1]) {
-                    continuation.resume(returning: port)
-                } else {
-                    continuation.resume(throwing: StartError(output: text))
-                }
-            }
-        }
-    }
-
-    struct StartError: Error, CustomStringConvertible {
-        var output: String
-        var description: String { "reference conductor did not start (run Scripts/setup.sh); it printed: \(output)" }
     }
 }

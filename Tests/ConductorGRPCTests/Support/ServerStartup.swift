@@ -1,0 +1,29 @@
+import Foundation
+
+/// Reads the `LISTENING <port>` line that the project's test servers print once they serve.
+enum ServerStartup {
+    struct StartError: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "the test server did not start (run Scripts/setup.sh); it printed: \(output)" }
+    }
+
+    static func readListeningPort(_ handle: FileHandle) async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            // A blocking read belongs on its own thread, not on the cooperative pool.
+            Thread.detachNewThread {
+                var text = ""
+                while !text.contains("\n") {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    text += String(decoding: data, as: UTF8.self)
+                }
+                let words = text.split(whereSeparator: \.isWhitespace)
+                if words.count >= 2, words[0] == "LISTENING", let port = Int(words[1]) {
+                    continuation.resume(returning: port)
+                } else {
+                    continuation.resume(throwing: StartError(output: text))
+                }
+            }
+        }
+    }
+}
