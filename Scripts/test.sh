@@ -67,5 +67,17 @@ swift test --skip-build --no-parallel
 step "fuzz corpus replay (the decoders on every saved fuzz input)"
 "$(swift build --show-bin-path)/conductor-fuzz" Fuzz/corpus/*
 
+step "conductor-bench smoke: a few hundred calls per scenario (the benchmark itself is Scripts/bench.sh)"
+bench_out=$(mktemp)
+.venv/bin/python Scripts/reference_conductor.py --port 0 --exit-with-parent >"$bench_out" 2>/dev/null &
+bench_server=$!
+for _ in $(seq 1 100); do grep -q LISTENING "$bench_out" && break; sleep 0.1; done
+bench_port=$(awk '/LISTENING/ {print $2}' "$bench_out")
+for scenario in unary concurrent batch submit cached; do
+  "$(swift build --show-bin-path)/conductor-bench" --target "grpc://127.0.0.1:$bench_port" --scenario "$scenario" --calls 300
+done
+kill "$bench_server"
+wait "$bench_server" 2>/dev/null || true
+
 step "smoke run against the reference conductor"
 SMOKE_CONFIGURATION=debug Scripts/smoke.sh --duration 2

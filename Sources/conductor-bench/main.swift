@@ -1,2 +1,50 @@
-// Placeholder until the benchmark issue fills this in.
-print("conductor-bench: not implemented yet")
+// conductor-bench: drives the public ConductorClient API for Scripts/bench.sh and prints one
+// RESULT line (see BenchReport). The peers print the same line: Benchmarks/cpp/bench_client.cc and
+// Benchmarks/GRPCSwiftPeer.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ConductorGRPC
+
+let options: BenchOptions
+switch BenchOptions.parse(Array(CommandLine.arguments.dropFirst())) {
+case .success(let parsed):
+    options = parsed
+case .failure(let error):
+    BenchReport.writeStandardError("conductor-bench: \(error.message)\n\(BenchOptions.usage)")
+    exit(2)
+}
+
+let client: ConductorClient
+do {
+    client = try ConductorClient(configuration: ConductorConfiguration(baseURL: options.target))
+    // Connect before the clock starts, as the peers do.
+    _ = try await client.health()
+} catch {
+    BenchReport.writeStandardError("conductor-bench: cannot reach \(options.target): \(error)")
+    exit(1)
+}
+
+let event = ConductorEvent(eventType: "bench.event", epoch: 1, payload: Scenario.payload, metadata: ["origin": "bench"])
+let batch = Array(repeating: event, count: Scenario.eventsPerBatch)
+let call: @Sendable () async throws -> Void = switch options.scenario {
+// (a) and (b) measure calls on the wire, so they bypass the day-proof cache; (e) measures the cache.
+case .unary, .concurrent: { _ = try await client.dayProof(Scenario.day, cachePolicy: .reload) }
+case .cached: { _ = try await client.dayProof(Scenario.day) }
+case .batch: { _ = try await client.submit(batch: batch) }
+case .submit: { _ = try await client.submit(event) }
+}
+
+let outcome = await LoadDriver(options: options).run(call)
+await client.shutdown()
+
+var report = BenchReport(client: "ours", options: options, outcome: outcome)
+if options.scenario == .cached {
+    // A network round trip on loopback takes tens of µs; an in-process cache hit well under one.
+    let servedBy = outcome.histogram.percentile(0.5) < 2_000 ? "cache" : "network"
+    report.extra.append(("served", servedBy))
+}
+report.print()
+exit(outcome.errors == 0 ? 0 : 1)

@@ -1,0 +1,1 @@
+../../../../Sources/conductor-bench/Scenario.swift

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Benchmarks our client against its peers, in one run, on loopback (see Benchmarks/README.md).
+#
+#   Scripts/bench.sh [--duration S] [--scenario NAME[,NAME…]] [--runs N] [--clients NAME[,NAME…]]
+#
+#   --duration S   seconds per client × scenario (default 10)
+#   --scenario     unary, concurrent, batch, submit, cached (default: all)
+#   --runs N       repeat the whole matrix N times (default 1; use ≥ 3 for ratios worth quoting)
+#   --clients      h2load, cpp, grpc-swift, ours (default: all)
+#
+# 1. Installs what is missing (Debian packages when run as root; matplotlib in the project venv).
+# 2. Builds what is missing: the C++ server and client (Benchmarks/cpp, make), conductor-bench
+#    (release, scratch path .build-bench) and the grpc-swift-2 peer (Benchmarks/GRPCSwiftPeer, release).
+#    One build at a time: the machines have two cores.
+# 3. Starts bench-server pinned to core 0 and runs each client pinned to core 1
+#    (Benchmarks/bench_runner.py), writing Benchmarks/results/<timestamp>.tsv and latest.tsv.
+# 4. Prints the table, ours ÷ each peer and the target checks (Benchmarks/bench_report.py), and
+#    writes Benchmarks/results/latest.md and latest.png.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH="$ROOT/Benchmarks"
+RESULTS="$BENCH/results"
+VENV="$ROOT/.venv"
+MATPLOTLIB_PIN="matplotlib==3.11.2"
+APT_PACKAGES=(g++ make pkg-config libssl-dev libgrpc++-dev libprotobuf-dev protobuf-compiler
+              protobuf-compiler-grpc nghttp2-client util-linux)
+
+say() { echo "bench: $*" >&2; }
+die() { echo "bench: error: $*" >&2; exit 1; }
+
+DURATION=10
+SCENARIOS=all
+RUNS=1
+CLIENTS=all
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) DURATION=${2:?--duration needs a value}; shift 2 ;;
+    --scenario) SCENARIOS=${2:?--scenario needs a value}; shift 2 ;;
+    --runs) RUNS=${2:?--runs needs a value}; shift 2 ;;
+    --clients) CLIENTS=${2:?--clients needs a value}; shift 2 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+
+wants_client() { [ "$CLIENTS" = all ] || [[ ",$CLIENTS," == *",$1,"* ]]; }
+
+install_missing_packages() {
+  local missing=() pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing Debian packages (install them as root): ${missing[*]}"
+  say "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# The Python that runs the runner and the report: the project venv (matplotlib for the plot).
+python_for_report() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "no project venv at $VENV (Scripts/setup.sh makes it): using python3, no plot"
+    echo python3
+    return
+  fi
+  if ! "$VENV/bin/python" -c "import matplotlib" 2>/dev/null; then
+    say "installing $MATPLOTLIB_PIN into the project venv"
+    "$VENV/bin/pip" install -q "$MATPLOTLIB_PIN" >&2 || say "could not install matplotlib: no plot"
+  fi
+  echo "$VENV/bin/python"
+}
+
+install_missing_packages
+PYTHON=$(python_for_report)
+
+say "building the C++ server and client"
+make -s -C "$BENCH/cpp" >&2
+CPP_BUILD="$BENCH/cpp/.build"
+
+OURS=/nonexistent
+if wants_client ours; then
+  say "building conductor-bench (release, .build-bench)"
+  swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" --product conductor-bench >&2
+  OURS="$(swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" --show-bin-path)/conductor-bench"
+fi
+
+PEER=/nonexistent
+if wants_client grpc-swift; then
+  say "building the grpc-swift-2 peer (release; the first build takes several minutes)"
+  swift build -c release --package-path "$BENCH/GRPCSwiftPeer" --product grpc-swift-peer >&2
+  PEER="$(swift build -c release --package-path "$BENCH/GRPCSwiftPeer" --show-bin-path)/grpc-swift-peer"
+fi
+
+if [ "$(nproc)" -lt 2 ]; then
+  say "warning: fewer than two cores: server and client will share one"
+fi
+
+say "running: duration ${DURATION}s, scenarios $SCENARIOS, clients $CLIENTS, runs $RUNS"
+"$PYTHON" "$BENCH/bench_runner.py" \
+  --duration "$DURATION" --scenario "$SCENARIOS" --clients "$CLIENTS" --runs "$RUNS" \
+  --results "$RESULTS" --server "$CPP_BUILD/bench-server" --cpp-client "$CPP_BUILD/bench-client" \
+  --grpc-swift-peer "$PEER" --ours "$OURS" >&2
+
+echo
+"$PYTHON" "$BENCH/bench_report.py" "$RESULTS/latest.tsv" \
+  --markdown "$RESULTS/latest.md" --plot "$RESULTS/latest.png"

@@ -1,0 +1,70 @@
+/// The command line shared by `conductor-bench` and the grpc-swift-2 peer:
+///
+///     --target grpc://HOST:PORT --scenario unary|concurrent|batch|submit|cached
+///     [--concurrency N] [--duration SECONDS] [--calls N]
+///
+/// `--calls` stops after that many calls (split across the concurrent workers) instead of after
+/// `--duration`; it is meant for smoke runs.
+///
+/// This file is shared with the grpc-swift-2 peer (`Benchmarks/GRPCSwiftPeer`) through a symlink.
+struct BenchOptions: Sendable {
+    var target: String
+    var scenario: Scenario
+    var concurrency: Int
+    var duration: Duration
+    var calls: Int?
+
+    /// The target's host and port, from `grpc://HOST:PORT` or `HOST:PORT`.
+    var hostAndPort: (host: String, port: Int)? {
+        var rest = Substring(target)
+        if let range = rest.firstRange(of: "://") { rest = rest[range.upperBound...] }
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]) else { return nil }
+        return (String(rest[..<colon]), port)
+    }
+
+    static let usage = """
+        usage: \(CommandLine.arguments.first ?? "bench") --target grpc://HOST:PORT \
+        --scenario \(Scenario.allCases.map(\.rawValue).joined(separator: "|")) \
+        [--concurrency N] [--duration SECONDS] [--calls N]
+        """
+
+    /// Parses the process's arguments, or returns a message saying what is wrong.
+    static func parse(_ arguments: [String]) -> Result<BenchOptions, UsageError> {
+        var values: [String: String] = [:]
+        var index = 0
+        while index < arguments.count {
+            let name = arguments[index]
+            guard ["--target", "--scenario", "--concurrency", "--duration", "--calls"].contains(name) else {
+                return .failure(UsageError(message: "unknown option \(name)"))
+            }
+            guard index + 1 < arguments.count else { return .failure(UsageError(message: "\(name) needs a value")) }
+            values[name] = arguments[index + 1]
+            index += 2
+        }
+        guard let target = values["--target"] else { return .failure(UsageError(message: "--target is required")) }
+        guard let scenarioName = values["--scenario"], let scenario = Scenario(rawValue: scenarioName) else {
+            return .failure(UsageError(message: "--scenario must be one of \(Scenario.allCases.map(\.rawValue))"))
+        }
+        var options = BenchOptions(target: target, scenario: scenario, concurrency: scenario.defaultConcurrency,
+                                   duration: .seconds(10), calls: nil)
+        if let text = values["--concurrency"] {
+            guard let value = Int(text), value > 0 else { return .failure(UsageError(message: "bad --concurrency \(text)")) }
+            options.concurrency = value
+        }
+        if let text = values["--duration"] {
+            guard let value = Double(text), value > 0 else { return .failure(UsageError(message: "bad --duration \(text)")) }
+            options.duration = .nanoseconds(Int64(value * 1e9))
+        }
+        if let text = values["--calls"] {
+            guard let value = Int(text), value > 0 else { return .failure(UsageError(message: "bad --calls \(text)")) }
+            options.calls = value
+        }
+        guard options.hostAndPort != nil else { return .failure(UsageError(message: "bad --target \(target)")) }
+        return .success(options)
+    }
+
+    /// Why the command line was refused.
+    struct UsageError: Error {
+        var message: String
+    }
+}

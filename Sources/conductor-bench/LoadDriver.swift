@@ -1,0 +1,99 @@
+/// Keeps `concurrency` calls in flight until the duration is up (or the call quota is spent) and
+/// records every successful call's latency.
+///
+/// This file is shared with the grpc-swift-2 peer (`Benchmarks/GRPCSwiftPeer`) through a symlink.
+struct LoadDriver: Sendable {
+    let concurrency: Int
+    let duration: Duration
+    /// A total call quota, split across the workers; `nil` runs for `duration`.
+    let calls: Int?
+    /// Calls made between two clock readings (see ``Scenario/callsPerSample``).
+    let callsPerSample: Int
+
+    /// What a run measured.
+    struct Outcome: Sendable {
+        var histogram = LatencyHistogram()
+        var calls = 0
+        var errors = 0
+        /// The first few distinct errors, in the order they happened.
+        var distinctErrors: [String] = []
+        var seconds = 0.0
+
+        mutating func noteError(_ description: String) {
+            errors += 1
+            if distinctErrors.count < 3, !distinctErrors.contains(description) { distinctErrors.append(description) }
+        }
+    }
+
+    init(options: BenchOptions) {
+        concurrency = options.concurrency
+        duration = options.duration
+        calls = options.calls
+        callsPerSample = options.scenario.callsPerSample
+    }
+
+    /// Runs `call` from `concurrency` tasks; a call that throws counts as an error.
+    func run(_ call: @escaping @Sendable () async throws -> Void) async -> Outcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let end = start + duration
+        var total = await withTaskGroup(of: Outcome.self) { group in
+            for worker in 0..<concurrency {
+                let quota = calls.map { $0 / concurrency + (worker < $0 % concurrency ? 1 : 0) }
+                group.addTask { await work(call, clock: clock, end: end, quota: quota) }
+            }
+            var total = Outcome()
+            for await part in group {
+                total.histogram.merge(part.histogram)
+                total.calls += part.calls
+                total.errors += part.errors
+                for description in part.distinctErrors where total.distinctErrors.count < 3
+                    && !total.distinctErrors.contains(description) {
+                    total.distinctErrors.append(description)
+                }
+            }
+            return total
+        }
+        total.seconds = (clock.now - start).seconds
+        return total
+    }
+
+    private func work(_ call: @Sendable () async throws -> Void, clock: ContinuousClock,
+                      end: ContinuousClock.Instant, quota: Int?) async -> Outcome {
+        var outcome = Outcome()
+        var now = clock.now
+        while quota.map({ outcome.calls < $0 }) ?? (now < end) {
+            let began = now
+            let sample = quota.map { min(callsPerSample, $0 - outcome.calls) } ?? callsPerSample
+            var succeeded = 0
+            for _ in 0..<sample {
+                do {
+                    try await call()
+                    succeeded += 1
+                } catch {
+                    outcome.noteError(String(describing: error))
+                }
+            }
+            now = clock.now
+            outcome.calls += sample
+            // Latencies are those of successful calls: a call that fails at once would flatter p50.
+            if succeeded > 0 {
+                outcome.histogram.record(nanoseconds: (now - began).nanoseconds / UInt64(sample), count: UInt64(succeeded))
+            }
+        }
+        return outcome
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (negative durations count as zero).
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        return UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+    }
+
+    /// The duration in seconds.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
