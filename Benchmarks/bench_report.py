@@ -1,6 +1,11 @@
 """Turns a bench TSV (bench_runner.py) into the table, the ratios, the target checks and the plot.
 
     python3 Benchmarks/bench_report.py Benchmarks/results/latest.tsv [--markdown OUT.md] [--plot OUT.png]
+        [--readme Benchmarks/README.md]
+    python3 Benchmarks/bench_report.py Benchmarks/results/2*.tsv --max-others-cpu 10
+
+Several TSVs are pooled (each file's runs stay separate runs). `--max-others-cpu PCT` keeps only the
+measurements during which the rest of the machine used at most PCT % of a core: the quiet ones.
 
 Every number in the table is the median over the runs in the TSV. Ratios are ours ÷ peer, taken
 within each run (both measured minutes apart on the same machine) and then summarised as the median
@@ -29,9 +34,22 @@ SCENARIO_LABEL = {
 PEERS = ("h2load", "cpp", "grpc-swift")
 
 
-def load(path: Path) -> list[dict]:
+def load(path: Path, tag: str = "") -> list[dict]:
     with open(path, newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t"))
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    for row in rows:
+        row["run"] = tag + row["run"]
+    return rows
+
+
+def quiet(rows: list[dict], max_others_cpu: float) -> list[dict]:
+    """The rows measured while everything else on the machine used at most `max_others_cpu` %."""
+    kept = []
+    for row in rows:
+        others = number(row.get("other_cpu_pct", ""))
+        if others is not None and others <= max_others_cpu:
+            kept.append(row)
+    return kept
 
 
 def number(value: str) -> float | None:
@@ -272,19 +290,42 @@ def report_markdown(rows: list[dict], source: str) -> str:
     return "\n".join(parts) + "\n"
 
 
+README_START = "<!-- latest-results:start -->"
+README_END = "<!-- latest-results:end -->"
+
+
+def splice_into_readme(readme: Path, markdown: str) -> None:
+    """Replaces what stands between the README's latest-results markers with `markdown`."""
+    text = readme.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        sys.stderr.write(f"{readme} has no {README_START} … {README_END} markers: not updated\n")
+        return
+    readme.write_text(text[:start + len(README_START)] + "\n" + markdown + text[end:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tsv", type=Path)
+    parser.add_argument("tsv", type=Path, nargs="+")
     parser.add_argument("--markdown", type=Path, help="also write the tables as Markdown here")
     parser.add_argument("--plot", type=Path, help="write the PNG plot here")
+    parser.add_argument("--readme", type=Path, help="put the Markdown tables between this file's latest-results markers")
+    parser.add_argument("--max-others-cpu", type=float, help="keep only measurements with others' CPU %% at most this")
     args = parser.parse_args(argv)
-    rows = load(args.tsv)
+    rows = []
+    for path in args.tsv:
+        rows += load(path, tag=f"{path.stem}/" if len(args.tsv) > 1 else "")
+    if args.max_others_cpu is not None:
+        rows = quiet(rows, args.max_others_cpu)
     if not rows:
-        sys.stderr.write(f"{args.tsv} has no rows\n")
+        sys.stderr.write("no rows to report\n")
         return 1
     print(report_text(rows))
+    markdown = report_markdown(rows, ", ".join(path.name for path in args.tsv))
     if args.markdown:
-        args.markdown.write_text(report_markdown(rows, args.tsv.name))
+        args.markdown.write_text(markdown)
+    if args.readme:
+        splice_into_readme(args.readme, markdown)
     if args.plot and plot(rows, args.plot):
         print(f"wrote {args.plot}")
     return 0

@@ -14,8 +14,9 @@
 #    One build at a time: the machines have two cores.
 # 3. Starts bench-server pinned to core 0 and runs each client pinned to core 1
 #    (Benchmarks/bench_runner.py), writing Benchmarks/results/<timestamp>.tsv and latest.tsv.
-# 4. Prints the table, ours ÷ each peer and the target checks (Benchmarks/bench_report.py), and
-#    writes Benchmarks/results/latest.md and latest.png.
+# 4. Prints the table, ours ÷ each peer and the target checks (Benchmarks/bench_report.py), writes
+#    Benchmarks/results/latest.md and latest.png, and (for a whole matrix) puts the tables into
+#    Benchmarks/README.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -104,5 +105,9 @@ say "running: duration ${DURATION}s, scenarios $SCENARIOS, clients $CLIENTS, run
   --grpc-swift-peer "$PEER" --ours "$OURS" >&2
 
 echo
-"$PYTHON" "$BENCH/bench_report.py" "$RESULTS/latest.tsv" \
-  --markdown "$RESULTS/latest.md" --plot "$RESULTS/latest.png"
+NEWEST=$(ls -t "$RESULTS"/2*.tsv | head -n 1)
+README_ARGS=()
+# Only a whole matrix replaces the README's table.
+if [ "$SCENARIOS" = all ] && [ "$CLIENTS" = all ]; then README_ARGS=(--readme "$BENCH/README.md"); fi
+"$PYTHON" "$BENCH/bench_report.py" "$NEWEST" \
+  --markdown "$RESULTS/latest.md" --plot "$RESULTS/latest.png" "${README_ARGS[@]}"

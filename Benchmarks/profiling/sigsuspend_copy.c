@@ -1,9 +1,9 @@
 // LD_PRELOAD aid for profiling Swift programs with valgrind 3.19 (Debian 12): libdispatch calls
 // sigsuspend() with a mask in read-only memory, and valgrind's rt_sigsuspend wrapper writes to that
 // mask, which kills valgrind ("VALGRIND INTERNAL ERROR: signal 11"). This sigsuspend passes a
-// writable copy instead. Build and use (see Benchmarks/README.md):
+// writable copy instead. Build and use (see "Profiling our client" in Benchmarks/README.md):
 //   cc -O2 -shared -fPIC -o /tmp/sigsuspend_copy.so Benchmarks/profiling/sigsuspend_copy.c
-//   valgrind --tool=callgrind --soname-synonyms=... env LD_PRELOAD=/tmp/sigsuspend_copy.so ...
+//   LD_PRELOAD=/tmp/sigsuspend_copy.so valgrind --tool=callgrind PROGRAM ARGS...
 #define _GNU_SOURCE
 #include <signal.h>
 #include <sys/syscall.h>
