@@ -35,12 +35,14 @@ h2shim_call *h2shim_submit(h2shim_conn *conn, const uint8_t *header_block, size_
         uint32_t value_len = read_le32(headers + offset + 4);
         offset += 8;
         if (offset + name_len + value_len > header_block_len) break;
+        /* grpc-timeout changes on every call: indexing it would churn both HPACK tables. */
+        bool per_call = name_len == 12 && memcmp(headers + offset, "grpc-timeout", 12) == 0;
         call->nva[count] = (nghttp2_nv){
             .name = headers + offset,
             .namelen = name_len,
             .value = headers + offset + name_len,
             .valuelen = value_len,
-            .flags = NGHTTP2_NV_FLAG_NONE,
+            .flags = per_call ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE,
         };
         offset += name_len + value_len;
         count++;
