@@ -77,6 +77,8 @@ public final class ConductorClient: ConductorService {
     ) async throws(ConductorError) -> DayProof {
         switch cachePolicy {
         case .useCache:
+            // A hit returns before the loader closure (an allocation) is made.
+            if let cached = cache.storage.cachedValue(for: day) { return cached }
             return try await cache.proof(for: day) { [self] day throws(ConductorError) in
                 try await fetchDayProof(day, timeout: timeout)
             }

@@ -26,12 +26,12 @@ struct DayProofCache: Sendable {
         }
     }
 
-    /// The proof held for `day`, loading it with `load` on a miss.
+    /// The proof held for `day`, loading it with `load` on a miss (callers try
+    /// `storage.cachedValue(for:)` first, before they build `load`).
     func proof(
         for day: Int32,
         load: @escaping @Sendable (Int32) async throws(ConductorError) -> DayProof
     ) async throws(ConductorError) -> DayProof {
-        if let cached = storage.cachedValue(for: day) { return cached }
         do {
             return try await storage.value(for: day) { day in
                 let proof = try await load(day)

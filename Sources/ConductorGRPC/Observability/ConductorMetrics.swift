@@ -18,6 +18,8 @@ final class ConductorMetrics: Sendable {
     }
 
     private let latency: [ConductorMethod: Timer]
+    /// The success counter of each method, made up front: the common case takes no lock.
+    private let successes: [ConductorMethod: Counter]
     private let requests = Locked<[RequestKey: Counter]>([:])
     private let retries = Locked<[RetryKey: Counter]>([:])
     private let gauges = Locked<[String: Gauge]>([:])
@@ -35,12 +37,25 @@ final class ConductorMetrics: Sendable {
                                     factory: factory)
         }
         self.latency = latency
+        var successes: [ConductorMethod: Counter] = [:]
+        for method in ConductorMethod.allCases {
+            successes[method] = Counter(label: "bridge_conductor_requests_total",
+                                        dimensions: [("method", method.rawValue), ("status", "success"), ("code", "OK")],
+                                        factory: factory)
+        }
+        self.successes = successes
         cacheHits = Counter(label: "bridge_conductor_cache_hits_total", dimensions: [("cache_type", "day_proof")], factory: factory)
         cacheMisses = Counter(label: "bridge_conductor_cache_misses_total", dimensions: [("cache_type", "day_proof")], factory: factory)
     }
 
     /// One finished call: `status` is `success`, `error` or `circuit_breaker_open`.
     func request(_ method: ConductorMethod, code: GRPCStatusCode, circuitOpen: Bool, duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        latency[method]?.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        if code == .ok, let counter = successes[method] {
+            counter.increment()
+            return
+        }
         let status = code == .ok ? "success" : circuitOpen ? "circuit_breaker_open" : "error"
         let key = RequestKey(method: method, status: status, code: code)
         let counter = requests.withLock { counters in
@@ -51,8 +66,6 @@ final class ConductorMetrics: Sendable {
             return counter
         }
         counter.increment()
-        let (seconds, attoseconds) = duration.components
-        latency[method]?.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// One retry of `method`; `reason` is the failure that caused it.
