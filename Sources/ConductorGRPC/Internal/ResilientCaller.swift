@@ -83,9 +83,9 @@ struct ResilientCaller: Sendable {
             endpoint.breaker.record(FailureClassification.breakerOutcome(of: failure), for: lease.permit)
             let timeLeft = clock.now().duration(to: deadline)
             let failureClass = FailureClassification.retryClass(of: failure, callDeadlinePassed: timeLeft <= .zero)
-            // Losing a connection says nothing about the service's load, and the retry goes to another
-            // connection: it does not draw on the retry budget (server answers do).
-            let budget = failure.connectionLevel ? nil : endpoint.budget
+            // Losing a connection, or a stream the server refused unprocessed, says nothing about the
+            // service's load: it does not draw on the retry budget (server answers do).
+            let budget = failure.connectionLevel || failure.provablyNotProcessed ? nil : endpoint.budget
             let decision = policy.decision(
                 after: failureClass, safety: safety, attempts: attempts, transparentRetries: transparentRetries,
                 timeRemaining: timeLeft, pushback: FailureClassification.pushback(of: failure), budget: budget)
