@@ -36,16 +36,18 @@ let package = Package(
         // C: protobuf-c code generated from Protos/ by Scripts/generate-protos.sh (committed).
         .target(name: "CConductorProto", dependencies: ["CProtobufC"]),
 
+        // A pthread-mutex-guarded value, shared by the Swift modules (ThreadSanitizer-visible).
+        .target(name: "LockedState", swiftSettings: strictSwift),
         .target(
             name: "GRPCWire",
-            dependencies: ["CNGHTTP2Shim", "CConductorProto"],
+            dependencies: ["CNGHTTP2Shim", "CConductorProto", "LockedState"],
             swiftSettings: strictSwift
         ),
-        .target(name: "BridgeResilience", swiftSettings: strictSwift),
+        .target(name: "BridgeResilience", dependencies: ["LockedState"], swiftSettings: strictSwift),
         .target(
             name: "ConductorGRPC",
             dependencies: [
-                "GRPCWire", "BridgeResilience",
+                "GRPCWire", "BridgeResilience", "LockedState",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -71,11 +73,11 @@ let package = Package(
         .executableTarget(name: "conductor-fuzz", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
 
         .testTarget(name: "GRPCWireTests", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
-        .testTarget(name: "BridgeResilienceTests", dependencies: ["BridgeResilience"], swiftSettings: strictSwift),
+        .testTarget(name: "BridgeResilienceTests", dependencies: ["BridgeResilience", "LockedState"], swiftSettings: strictSwift),
         .testTarget(
             name: "ConductorGRPCTests",
             dependencies: [
-                "ConductorGRPC", "GRPCWire",
+                "ConductorGRPC", "GRPCWire", "LockedState",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: strictSwift

@@ -108,6 +108,7 @@ void h2shim_conn_get_stats(h2shim_conn *conn, h2shim_conn_stats *out) {
     out->bytes_read = atomic_load_explicit(&conn->bytes_read, memory_order_relaxed);
     out->peer_max_concurrent_streams =
         atomic_load_explicit(&conn->peer_max_concurrent_streams, memory_order_relaxed);
+    out->tls_session_resumed = atomic_load_explicit(&conn->tls_resumed, memory_order_relaxed);
 }
 
 /* ---- the list of calls a connection must complete ---- */

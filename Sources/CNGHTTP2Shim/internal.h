@@ -168,6 +168,7 @@ struct h2shim_conn {
     atomic_uint_fast64_t streams_started, streams_open, max_streams_open, writes, bytes_written,
         bytes_read;
     atomic_uint peer_max_concurrent_streams;
+    atomic_bool tls_resumed;
 };
 
 void conn_retain(h2shim_conn *conn);

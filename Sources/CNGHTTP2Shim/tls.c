@@ -1,6 +1,7 @@
 /* TLS for client connections with OpenSSL over memory BIOs: the connection feeds received bytes
  * in and sends what OpenSSL produces, so TLS runs on the loop thread exactly like cleartext, with
- * no blocking and no second I/O path. Session tickets are kept per peer for resumption. */
+ * no blocking and no second I/O path. The newest session of each peer (up to TLS_SESSION_PEERS
+ * peers, the least recently stored replaced first) is kept for resumption on reconnect. */
 #include "internal.h"
 
 #include <arpa/inet.h>
@@ -10,12 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TLS_SESSION_PEERS 16
+
+/* A resumable session and the peer it was made with: "host:port/server-name". */
+typedef struct tls_kept_session {
+    char peer[320];
+    SSL_SESSION *session; /* NULL: free slot */
+    uint64_t stored;      /* when it was stored, on the context's counter */
+} tls_kept_session;
+
 struct h2shim_tls {
     atomic_int refs;
     SSL_CTX *ctx;
-    pthread_mutex_t lock;
-    char session_peer[96]; /* the peer of the kept session */
-    SSL_SESSION *session;
+    pthread_mutex_t lock; /* guards the sessions and the counter */
+    tls_kept_session sessions[TLS_SESSION_PEERS];
+    uint64_t stores;
 };
 
 static int conn_index = -1;
@@ -31,15 +41,39 @@ static void openssl_error(char *out, size_t len, const char *what) {
     ERR_clear_error();
 }
 
+/* The name sessions are kept under: the address and the name the certificate was checked for. */
+static void session_key(const h2shim_conn *conn, char *out, size_t len) {
+    snprintf(out, len, "%s/%s", conn->peer_label, conn->server_name ? conn->server_name : conn->host);
+}
+
+/* The slot of `peer`, else a free one, else the least recently stored. Call with the lock held. */
+static tls_kept_session *session_slot(h2shim_tls *tls, const char *peer) {
+    tls_kept_session *choice = &tls->sessions[0];
+    for (size_t i = 0; i < TLS_SESSION_PEERS; i++) {
+        tls_kept_session *slot = &tls->sessions[i];
+        if (slot->session && strcmp(slot->peer, peer) == 0) return slot;
+        if (!slot->session) {
+            if (choice->session) choice = slot;
+        } else if (choice->session && slot->stored < choice->stored) {
+            choice = slot;
+        }
+    }
+    return choice;
+}
+
 /* Keeps the newest session of a peer (TLS 1.3 sends tickets after the handshake). */
 static int on_new_session(SSL *ssl, SSL_SESSION *session) {
     h2shim_conn *conn = SSL_get_ex_data(ssl, conn_index);
     if (!conn) return 0;
     h2shim_tls *tls = conn->options.tls;
+    char peer[sizeof tls->sessions[0].peer];
+    session_key(conn, peer, sizeof peer);
     pthread_mutex_lock(&tls->lock);
-    if (tls->session) SSL_SESSION_free(tls->session);
-    tls->session = session;
-    snprintf(tls->session_peer, sizeof tls->session_peer, "%s", conn->peer_label);
+    tls_kept_session *slot = session_slot(tls, peer);
+    if (slot->session) SSL_SESSION_free(slot->session);
+    slot->session = session;
+    slot->stored = ++tls->stores;
+    memcpy(slot->peer, peer, sizeof peer);
     pthread_mutex_unlock(&tls->lock);
     return 1; /* we own the session now */
 }
@@ -107,7 +141,9 @@ void tls_retain(h2shim_tls *tls) { atomic_fetch_add_explicit(&tls->refs, 1, memo
 
 void h2shim_tls_release(h2shim_tls *tls) {
     if (!tls || atomic_fetch_sub_explicit(&tls->refs, 1, memory_order_acq_rel) != 1) return;
-    if (tls->session) SSL_SESSION_free(tls->session);
+    for (size_t i = 0; i < TLS_SESSION_PEERS; i++) {
+        if (tls->sessions[i].session) SSL_SESSION_free(tls->sessions[i].session);
+    }
     SSL_CTX_free(tls->ctx);
     pthread_mutex_destroy(&tls->lock);
     free(tls);
@@ -153,8 +189,11 @@ bool tls_start(h2shim_conn *conn) {
     }
     static const unsigned char alpn[] = {2, 'h', '2'};
     SSL_set_alpn_protos(ssl, alpn, sizeof alpn);
+    char peer[sizeof tls->sessions[0].peer];
+    session_key(conn, peer, sizeof peer);
     pthread_mutex_lock(&tls->lock);
-    if (tls->session && strcmp(tls->session_peer, conn->peer_label) == 0) SSL_set_session(ssl, tls->session);
+    tls_kept_session *kept = session_slot(tls, peer);
+    if (kept->session && strcmp(kept->peer, peer) == 0) SSL_set_session(ssl, kept->session);
     pthread_mutex_unlock(&tls->lock);
     conn->ssl = ssl;
     return true;
@@ -176,6 +215,7 @@ int tls_handshake(h2shim_conn *conn) {
                      length ? "\"" : "none", (int)length, length ? (const char *)protocol : "", length ? "\"" : "");
             return -1;
         }
+        atomic_store_explicit(&conn->tls_resumed, SSL_session_reused(conn->ssl) == 1, memory_order_relaxed);
         return 1;
     }
     int error = SSL_get_error(conn->ssl, rv);
@@ -234,6 +274,10 @@ bool tls_write(h2shim_conn *conn, const uint8_t *data, size_t len) {
 
 void tls_close(h2shim_conn *conn) {
     if (!conn->ssl) return;
+    /* Without this, SSL_free treats a connection closed without close_notify as broken and makes
+       its session (the one kept for the peer) unresumable. A fatal TLS alert, sent or received,
+       has already discarded the session by then, so only sound sessions stay resumable. */
+    SSL_set_shutdown(conn->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(conn->ssl); /* frees both BIOs */
     conn->ssl = NULL;
 }

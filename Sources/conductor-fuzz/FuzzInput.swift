@@ -1,15 +1,36 @@
 import GRPCWire
 
-/// One fuzz input, interpreted by the decoder its first byte selects. Every decoder must turn any
-/// input into a value or an error: never crash, never hang, never read out of bounds.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The decoders under test. A fuzz input's first byte selects one, unless `CONDUCTOR_FUZZ_DECODER`
+/// pins a single decoder (then the first byte is skipped, so one corpus serves every run).
+enum FuzzDecoder: String, CaseIterable {
+    case frames, response, messages
+
+    /// The decoder pinned by `CONDUCTOR_FUZZ_DECODER`, or nil to choose by first byte.
+    static let pinned: FuzzDecoder? = {
+        guard let name = getenv("CONDUCTOR_FUZZ_DECODER").map({ String(cString: $0) }), !name.isEmpty else { return nil }
+        guard let decoder = FuzzDecoder(rawValue: name) else {
+            let allowed = allCases.map(\.rawValue).joined(separator: ", ")
+            fatalError("CONDUCTOR_FUZZ_DECODER=\(name): expected one of \(allowed)")
+        }
+        return decoder
+    }()
+}
+
+/// One fuzz input, interpreted by the selected decoder. Every decoder must turn any input into a
+/// value or an error: never crash, never hang, never read out of bounds.
 enum FuzzInput {
     static func run(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         let input = Array(bytes.dropFirst())
-        switch selector % 3 {
-        case 0: decodeFrames(input)
-        case 1: interpretResponse(input)
-        default: decodeMessages(input)
+        let decoder = FuzzDecoder.pinned ?? FuzzDecoder.allCases[Int(selector) % FuzzDecoder.allCases.count]
+        switch decoder {
+        case .frames: decodeFrames(input)
+        case .response: interpretResponse(input)
+        case .messages: decodeMessages(input)
         }
     }
 

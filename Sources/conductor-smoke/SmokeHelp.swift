@@ -17,7 +17,9 @@ enum SmokeHelp {
       grpc://[::1]:50051         IPv6 literal
       dns:///host:port           every address the name resolves to, re-resolved periodically
       unix:///path/to/socket     cleartext HTTP/2 over a unix socket
-      grpcs://, https://         TLS: not supported yet (rejected)
+      grpcs://host:port, https://host:port
+                                 HTTP/2 over TLS 1.2+ (ALPN h2, SNI, host-name check); port
+                                 defaults to 443 for https://
       A comma-separated list is accepted: each entry is an endpoint of the client's pool.
 
     VARIABLES (every CONDUCTOR_* variable applies; default, range)
@@ -45,6 +47,10 @@ enum SmokeHelp {
       CONDUCTOR_HEALTH_CHECK_INTERVAL     30 s      0 or 1-3600
       CONDUCTOR_HEALTH_CHECK_SERVICE      conductor conductor | grpc
       CONDUCTOR_DNS_REFRESH_INTERVAL      30 s      1-3600
+      CONDUCTOR_TLS_CA_FILE               system    PEM file: CAs grpcs:// servers are checked against
+      CONDUCTOR_TLS_CERT_FILE             -         PEM file: client certificate (mutual TLS)
+      CONDUCTOR_TLS_KEY_FILE              -         PEM file: its key (both or neither)
+      CONDUCTOR_TLS_SERVER_NAME           the host  name checked in the certificate and sent as SNI
     --dry-run prints the effective value of each.
 
     OUTPUT

@@ -1,6 +1,7 @@
 import BridgeResilience
 import ConductorGRPC
 import Foundation
+import LockedState
 import Synchronization
 import Testing
 
@@ -10,8 +11,8 @@ import Testing
     private final class LoadRun: Sendable {
         let stop = Atomic<Bool>(false)
         let successes = Atomic<Int>(0)
-        let errors = Mutex<[ConductorError]>([])
-        let slowest = Mutex<Duration>(.zero)
+        let errors = Locked<[ConductorError]>([])
+        let slowest = Locked<Duration>(.zero)
 
         func run(workers: Int, _ body: @escaping @Sendable (Int) async throws(ConductorError) -> Void) -> Task<Void, Never> {
             Task {

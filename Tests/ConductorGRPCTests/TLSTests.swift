@@ -18,10 +18,11 @@ import Testing
 
     private func file(_ name: String) -> String { "\(Self.certificates)/\(name)" }
 
-    private func server(_ certificate: String = "server", clientCA: Bool = false) async throws -> ReferenceConductor {
+    private func server(_ certificate: String = "server", clientCA: Bool = false,
+                        extraArguments: [String] = []) async throws -> ReferenceConductor {
         var arguments = ["--tls-cert", file("\(certificate).pem"), "--tls-key", file("\(certificate).key")]
         if clientCA { arguments += ["--tls-client-ca", file("ca.pem"), "--require-client-cert"] }
-        return try await ReferenceConductor.start(arguments)
+        return try await ReferenceConductor.start(arguments + extraArguments)
     }
 
     private func client(_ url: String, ca: String? = "ca.pem", clientCertificate: Bool = false,
@@ -64,6 +65,28 @@ import Testing
         #expect(error?.code == .unavailable, "\(String(describing: error))")
         #expect(server.log().count == 1, "the server never saw the call without a certificate")
         await without.shutdown()
+    }
+
+    @Test func reconnectionsResumeTheTLSSessionOfEachEndpoint() async throws {
+        // Each server ends every connection with GOAWAY after 0.5 s, so the pool keeps reconnecting;
+        // two servers check that each endpoint's session is kept (not only the newest one).
+        let age = ["--max-connection-age", "0.5", "--max-connection-age-grace", "5"]
+        let first = try await server(extraArguments: age)
+        let second = try await server(extraArguments: age)
+        let client = try client("grpcs://127.0.0.1:\(first.port),grpcs://127.0.0.1:\(second.port)")
+        var channels: [ChannelStatistics] { client.statistics.endpoints.compactMap(\.channels.first) }
+        for _ in 0..<4 { #expect(try await client.health() == .serving) }
+        #expect(channels.count == 2)
+        #expect(channels.allSatisfy { !$0.tlsSessionResumed }, "the first handshakes have no session to resume")
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(10)
+        while clock.now < end, !channels.allSatisfy({ $0.reconnects >= 2 && $0.tlsSessionResumed }) {
+            _ = try await client.health()
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(channels.allSatisfy { $0.reconnects >= 2 }, "\(channels)")
+        #expect(channels.allSatisfy { $0.tlsSessionResumed }, "each reconnection presents its endpoint's session: \(channels)")
+        await client.shutdown()
     }
 
     @Test func wrongCAIsAVerificationErrorNamingTheEndpoint() async throws {

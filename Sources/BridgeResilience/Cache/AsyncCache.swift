@@ -1,3 +1,4 @@
+import LockedState
 import Synchronization
 
 /// A bounded LRU cache with per-entry TTLs and single-flight loading, for async loaders.

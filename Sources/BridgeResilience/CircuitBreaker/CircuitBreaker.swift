@@ -1,3 +1,5 @@
+import LockedState
+
 /// A circuit breaker: stops calling a dependency that keeps failing, then probes it for recovery.
 ///
 /// ```swift

@@ -75,7 +75,7 @@ public struct RetryPolicy: Sendable, Hashable {
         pushback: ServerPushback = .none,
         budget: RetryBudget? = nil
     ) -> RetryDecision {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SystemJitterSource()
         return decision(
             after: failure,
             safety: safety,
@@ -163,5 +163,17 @@ public struct RetryPolicy: Sendable, Hashable {
             return cap
         }
         return base << Int64(retry)
+    }
+}
+
+/// The system's random source, given a stored byte. Swift places every value of an empty type at
+/// one shared global address, so `inout` use of a bare `SystemRandomNumberGenerator` on two threads
+/// is reported by ThreadSanitizer as a race; with storage, each caller's generator has its own.
+private struct SystemJitterSource: RandomNumberGenerator {
+    private var system = SystemRandomNumberGenerator()
+    private var distinctAddress: UInt8 = 0
+
+    mutating func next() -> UInt64 {
+        system.next()
     }
 }

@@ -117,6 +117,7 @@ typedef struct h2shim_conn_stats {
     uint64_t bytes_written;
     uint64_t bytes_read;
     uint32_t peer_max_concurrent_streams;
+    uint32_t tls_session_resumed;     /* 1: the TLS handshake resumed an earlier session */
 } h2shim_conn_stats;
 
 /* A TLS client configuration: TLS 1.2 or later, certificates verified against `ca_file` (PEM) or

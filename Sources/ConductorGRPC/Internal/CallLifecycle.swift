@@ -1,4 +1,4 @@
-import Synchronization
+import LockedState
 
 /// Counts calls in flight so that shutdown can stop new calls, wait for the running ones to
 /// finish, and only then close connections.
@@ -9,7 +9,7 @@ final class CallLifecycle: Sendable {
         var drainWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Registers a call; false once shutdown has begun.
     func enter() -> Bool {

@@ -1,4 +1,4 @@
-import Synchronization
+import LockedState
 
 extension InMemoryConductor {
     /// The `source` of the proofs the in-memory conductor makes: `in-memory-conductor`.
@@ -39,7 +39,7 @@ extension InMemoryConductor {
 
 /// How often each day has been served, for the reference days' `-gen<k>` suffix.
 private final class ServeCounter: Sendable {
-    private let counts = Mutex<[Int32: Int]>([:])
+    private let counts = Locked<[Int32: Int]>([:])
 
     /// Counts one more serve of `day` and returns the new count (1 for the first).
     func next(_ day: Int32) -> Int {

@@ -1,4 +1,4 @@
-import Synchronization
+import LockedState
 
 /// A Chorus Conductor inside the process (`CONDUCTOR_MODE=memory`), for tests and local
 /// development without a network.
@@ -44,7 +44,7 @@ public final class InMemoryConductor: ConductorService {
     }
 
     private let dayProofs: @Sendable (Int32) -> DayProof?
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     /// Creates a conductor whose day proofs come from `dayProofs`: it returns the proof for a day,
     /// or nil for a day without one (answered with `NOT_FOUND`). It is called on every
@@ -58,7 +58,7 @@ public final class InMemoryConductor: ConductorService {
         dayProofs: @escaping @Sendable (Int32) -> DayProof? = InMemoryConductor.referenceDayProofs()
     ) {
         self.dayProofs = dayProofs
-        self.state = Mutex(State(healthStatus: healthStatus))
+        self.state = Locked(State(healthStatus: healthStatus))
     }
 
     /// Creates a conductor that knows exactly the given days (see ``makeDayProof(_:proof:canonical:)``);

@@ -1,4 +1,5 @@
 import BridgeResilience
+import LockedState
 import Metrics
 
 /// The client's metrics, emitted through swift-metrics with the seed's names so existing

@@ -1,4 +1,5 @@
 import BridgeResilience
+import LockedState
 import Logging
 
 /// The client's connections: `connectionsPerEndpoint` HTTP/2 connections to every endpoint
@@ -169,11 +170,12 @@ final class ChannelPool: Sendable {
                     endpoint: endpoint.shared.endpoint.description, serving: endpoint.serving,
                     breakerState: endpoint.shared.breaker.state,
                     channels: endpoint.slots.map { slot in
-                        ChannelStatistics(
+                        let transport = slot.connection?.statistics
+                        return ChannelStatistics(
                             state: slot.state, outstandingStreams: slot.outstanding, maxConcurrentStreams: slot.capacity,
-                            peakOpenStreams: Int(slot.connection?.statistics.maximumStreamsOpen ?? 0),
+                            peakOpenStreams: Int(transport?.maximumStreamsOpen ?? 0),
                             calls: slot.calls, failures: slot.failures, reconnects: max(0, slot.connectionsOpened - 1),
-                            lastError: slot.lastError)
+                            lastError: slot.lastError, tlsSessionResumed: transport?.tlsSessionResumed ?? false)
                     })
             })
         }

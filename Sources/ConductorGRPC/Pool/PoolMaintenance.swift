@@ -1,4 +1,5 @@
 import BridgeResilience
+import LockedState
 import Logging
 
 /// The pool's background work, in one task per client: health checks of every endpoint every

@@ -36,4 +36,7 @@ public struct ChannelStatistics: Sendable {
     public var reconnects: Int
     /// Why the last connection attempt failed, if it did.
     public var lastError: String?
+    /// The current connection's TLS handshake resumed the session of an earlier connection to the
+    /// same address (an abbreviated handshake); false for cleartext and full handshakes.
+    public var tlsSessionResumed: Bool
 }

@@ -1,5 +1,5 @@
 import CNGHTTP2Shim
-import Synchronization
+import LockedState
 
 /// One HTTP/2 connection owned by the shim's event loop, seen from Swift.
 ///
@@ -83,6 +83,8 @@ package final class HTTP2Connection: Sendable {
         package var bytesRead: UInt64
         /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (0 until known).
         package var peerMaxConcurrentStreams: UInt32
+        /// The TLS handshake resumed a session of an earlier connection (false for cleartext).
+        package var tlsSessionResumed: Bool
     }
 
     /// Where the connection is in its life.
@@ -179,7 +181,8 @@ package final class HTTP2Connection: Sendable {
             streamsStarted: stats.streams_started, streamsOpen: stats.streams_open,
             maximumStreamsOpen: stats.max_streams_open, writes: stats.writes,
             bytesWritten: stats.bytes_written, bytesRead: stats.bytes_read,
-            peerMaxConcurrentStreams: stats.peer_max_concurrent_streams)
+            peerMaxConcurrentStreams: stats.peer_max_concurrent_streams,
+            tlsSessionResumed: stats.tls_session_resumed != 0)
     }
 
     private static let onShimEvent: h2shim_conn_event_fn = { context, kind, value, detail in
@@ -203,7 +206,7 @@ package final class HTTP2Connection: Sendable {
 /// The shim's event context and the connection's state. The shim holds a reference until CLOSED,
 /// which may come after the last Swift reference to the connection is gone.
 private final class ConnectionEvents: Sendable {
-    let state = Mutex(HTTP2Connection.State.connecting)
+    let state = Locked(HTTP2Connection.State.connecting)
     private let handler: (@Sendable (HTTP2Connection.Event) -> Void)?
 
     init(handler: (@Sendable (HTTP2Connection.Event) -> Void)?) {

@@ -1,5 +1,5 @@
 import CNGHTTP2Shim
-import Synchronization
+import LockedState
 
 /// One request/response exchange on a connection, awaited by one Swift task.
 ///
@@ -17,7 +17,7 @@ final class HTTP2Exchange: Sendable {
         case finished
     }
 
-    private let state = Mutex<State>(.idle)
+    private let state = Locked<State>(.idle)
 
     /// Submits the request and waits for its result; Task cancellation resets the stream.
     static func run(

@@ -1,12 +1,12 @@
-import Synchronization
+import LockedState
 
 /// Lets a test wait, without sleeping, until something happened a given number of times.
 final class Countdown: Sendable {
-    private let remaining: Mutex<Int>
+    private let remaining: Locked<Int>
     private let reachedZero = Gate()
 
     init(_ count: Int) {
-        remaining = Mutex(count)
+        remaining = Locked(count)
         if count == 0 {
             reachedZero.open()
         }

@@ -1,10 +1,10 @@
 import BridgeResilience
-import Synchronization
+import LockedState
 
 /// A cache loader that counts its calls and can be held at a gate, so that callers pile up.
 final class CountingLoader: Sendable {
-    private let calls = Mutex(0)
-    private let cancelledWhileLoading = Mutex(false)
+    private let calls = Locked(0)
+    private let cancelledWhileLoading = Locked(false)
     private let gate: Gate?
     private let outcome: @Sendable (Int) throws -> LoadedValue<String>
 

@@ -1,4 +1,4 @@
-import Synchronization
+import LockedState
 
 /// An async latch: tasks that `wait()` are suspended until `open()` is called.
 final class Gate: Sendable {
@@ -7,7 +7,7 @@ final class Gate: Sendable {
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func wait() async {
         await withCheckedContinuation { continuation in

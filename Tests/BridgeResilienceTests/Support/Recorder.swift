@@ -1,8 +1,8 @@
-import Synchronization
+import LockedState
 
 /// Collects values reported from any thread (transitions, cache events) for later assertions.
 final class Recorder<Element: Sendable>: Sendable {
-    private let storage = Mutex<[Element]>([])
+    private let storage = Locked<[Element]>([])
 
     func append(_ element: Element) {
         storage.withLock { $0.append(element) }
