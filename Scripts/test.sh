@@ -7,7 +7,8 @@
 #
 # Steps: Scripts/setup.sh (apt packages, Python venv), stale-generated-code check, C warnings check,
 # the reference conductor's self-test, `swift build` + `swift test` (unit and integration tests
-# against real servers on loopback), and a smoke run of conductor-smoke.
+# against real servers on loopback), the fuzz corpus replay, a conductor-bench smoke, valgrind
+# memcheck of conductor-smoke, and a smoke run of conductor-smoke.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -30,6 +31,8 @@ if [ -n "$sanitize" ]; then
   export CONDUCTOR_TEST_SANITIZER="$sanitize"
   # Leaks inside Foundation's Process/FileHandle and XCTest (test scaffolding) are not ours.
   export LSAN_OPTIONS="suppressions=$ROOT/Scripts/lsan-suppressions.txt:print_suppressions=0"
+  # Continuation hand-offs are ordered inside the (uninstrumented) Swift concurrency runtime.
+  export TSAN_OPTIONS="suppressions=$ROOT/Scripts/tsan-suppressions.txt:print_suppressions=0"
   swift build --build-tests --sanitize="$sanitize" --scratch-path ".build-$sanitize"
   swift test --skip-build --no-parallel --sanitize="$sanitize" --scratch-path ".build-$sanitize"
   exit 0
@@ -78,6 +81,9 @@ for scenario in unary concurrent batch submit cached; do
 done
 kill "$bench_server"
 wait "$bench_server" 2>/dev/null || true
+
+step "valgrind memcheck of conductor-smoke (cleartext and TLS): nothing lost or misused by the C shim"
+Scripts/memcheck.sh 1
 
 step "smoke run against the reference conductor"
 SMOKE_CONFIGURATION=debug Scripts/smoke.sh --duration 2
