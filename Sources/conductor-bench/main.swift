@@ -29,7 +29,7 @@ do {
 
 let event = ConductorEvent(eventType: "bench.event", epoch: 1, payload: Scenario.payload, metadata: ["origin": "bench"])
 let batch = Array(repeating: event, count: Scenario.eventsPerBatch)
-let call: @Sendable () async throws -> Void = switch options.scenario {
+let call: LoadDriver.Call = switch options.scenario {
 // (a) and (b) measure calls on the wire, so they bypass the day-proof cache; (e) measures the cache.
 case .unary, .concurrent: { _ = try await client.dayProof(Scenario.day, cachePolicy: .reload) }
 case .cached: { _ = try await client.dayProof(Scenario.day) }

@@ -48,16 +48,17 @@ struct CacheState<Key: Hashable & Sendable, Value: Sendable>: Sendable {
         guard let slot = storage.slot(for: key) else {
             return nil
         }
-        let entry = storage.element(at: slot)
-        guard entry.isFresh(clock: clock) else {
+        // Only the expiry is read before the clock is called: reading the entry across that call
+        // made the compiler copy the whole node (and the value in it) on every hit.
+        if let expiry = storage.nodes[slot].element.expiry, !(clock.now() < expiry) {
             return nil
         }
         storage.markUsed(slot)
-        switch entry.content {
-        case .value(let value):
-            return .fresh(value)
-        case .failure(let error):
-            return .negative(error)
+        return storage.withElement(at: slot) { entry in
+            switch entry.content {
+            case .value(let value): .fresh(value)
+            case .failure(let error): .negative(error)
+            }
         }
     }
 

@@ -45,15 +45,28 @@ struct LRUStorage<Key: Hashable, Element> {
     }
 
     /// The slot holding `key`, if any. Slots stay valid until the next insertion or removal.
+    ///
+    /// The most recently used entry is compared first: a key asked for again and again (today's
+    /// day proof) is then found without hashing, which costs more than the rest of a cache hit.
     @inlinable
     func slot(for key: Key) -> Int? {
-        slots[key]
+        if newest != Self.none, nodes[newest].key == key {
+            return newest
+        }
+        return slots[key]
     }
 
     /// The element in `slot`.
     @inlinable
     func element(at slot: Int) -> Element {
         nodes[slot].element
+    }
+
+    /// Runs `body` on the element in `slot` where it lies. For reading a part of an element on a
+    /// hot path: `element(at:)` copies it whole, and the compiler copied the whole node for it.
+    @inlinable
+    func withElement<Result>(at slot: Int, _ body: (borrowing Element) -> Result) -> Result {
+        nodes.withUnsafeBufferPointer { body($0[slot].element) }
     }
 
     /// Makes the entry in `slot` the most recently used.

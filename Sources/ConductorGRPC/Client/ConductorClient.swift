@@ -70,6 +70,7 @@ public final class ConductorClient: ConductorService {
 
     /// The conductor's proof for `day`. A day without a proof throws `NOT_FOUND` (remembered for
     /// 5 s). Canonical proofs are cached until evicted, others for ``ConductorConfiguration/cacheTTL``.
+    nonisolated(nonsending)
     public func dayProof(
         _ day: Int32,
         timeout: Duration? = nil,

@@ -5,6 +5,10 @@
 /// Every failure is a ``ConductorError``.
 public protocol ConductorService: Sendable {
     /// The proof for `day`; a day without a proof throws `NOT_FOUND`.
+    ///
+    /// It runs on the caller's executor (`nonisolated(nonsending)`): a cached proof is returned
+    /// without an executor hop, which would cost more than the lookup itself.
+    nonisolated(nonsending)
     func dayProof(_ day: Int32, timeout: Duration?, cachePolicy: ConductorCachePolicy) async throws(ConductorError) -> DayProof
     /// Submits one event; the receipt's hash identifies the event's content.
     func submit(_ event: ConductorEvent, timeout: Duration?) async throws(ConductorError) -> ConductorReceipt
@@ -18,6 +22,7 @@ public protocol ConductorService: Sendable {
 
 extension ConductorService {
     /// The proof for `day`, from the cache when it holds it, with the default deadline.
+    nonisolated(nonsending)
     public func dayProof(_ day: Int32) async throws(ConductorError) -> DayProof {
         try await dayProof(day, timeout: nil, cachePolicy: .useCache)
     }

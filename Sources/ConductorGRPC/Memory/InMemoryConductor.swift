@@ -73,6 +73,7 @@ public final class InMemoryConductor: ConductorService {
     /// a day served before gets the same proof again without a call (as from ``ConductorClient``'s
     /// cache: no failure injection, not counted by ``callCount(_:)``); ``ConductorCachePolicy/reload``
     /// always asks the day-proof provider. `timeout` is ignored.
+    nonisolated(nonsending)
     public func dayProof(
         _ day: Int32,
         timeout: Duration? = nil,

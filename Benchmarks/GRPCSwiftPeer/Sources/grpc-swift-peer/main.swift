@@ -39,7 +39,7 @@ do {
         let bridge = ConductorBridgeCalls(client: grpc)
         // Connect before the clock starts, as the other clients do.
         _ = try await bridge.healthCheck(Chorus_HealthCheckRequest())
-        let call: @Sendable () async throws -> Void = switch options.scenario {
+        let call: LoadDriver.Call = switch options.scenario {
         case .unary, .concurrent, .cached: { _ = try await bridge.getDayProof(dayProofRequest) }
         case .batch: { _ = try await bridge.submitEventsBatch(batchRequest) }
         case .submit: { _ = try await bridge.submitEvent(submitRequest) }
