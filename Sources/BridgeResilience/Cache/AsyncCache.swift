@@ -102,6 +102,7 @@ public final class AsyncCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
     }
 
     /// Stores `value` for `key` as the most recently used entry, replacing what was held.
+    @inlinable
     public func insert(_ value: Value, for key: Key, lifetime: CacheEntryLifetime = .defaultTTL) {
         let expiry = expiry(of: lifetime)
         let evicted = state.withLock { $0.store(.value(value), for: key, expiry: expiry) }
@@ -186,7 +187,8 @@ public final class AsyncCache<Key: Hashable & Sendable, Value: Sendable>: Sendab
         }
     }
 
-    private func expiry(of lifetime: CacheEntryLifetime) -> MonotonicInstant? {
+    @inlinable
+    func expiry(of lifetime: CacheEntryLifetime) -> MonotonicInstant? {
         switch lifetime {
         case .defaultTTL: clock.now() + configuration.defaultTTL
         case .ttl(let duration): clock.now() + duration

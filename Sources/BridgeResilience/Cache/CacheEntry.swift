@@ -12,6 +12,12 @@ struct CacheEntry<Value: Sendable>: Sendable {
     @usableFromInline var expiry: MonotonicInstant?
 
     @inlinable
+    init(content: Content, expiry: MonotonicInstant?) {
+        self.content = content
+        self.expiry = expiry
+    }
+
+    @inlinable
     func isFresh(clock: any ResilienceClock) -> Bool {
         guard let expiry else {
             return true

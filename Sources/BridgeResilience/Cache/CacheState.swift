@@ -104,6 +104,7 @@ struct CacheState<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     }
 
     /// Stores a value and returns whether an entry was evicted to make room.
+    @inlinable
     mutating func store(_ content: CacheEntry<Value>.Content, for key: Key, expiry: MonotonicInstant?) -> Bool {
         let evicted = storage.set(CacheEntry(content: content, expiry: expiry), for: key)
         if evicted {

@@ -28,7 +28,7 @@ struct LRUStorage<Key: Hashable, Element> {
     @inlinable
     static var none: Int { -1 }
 
-    let capacity: Int
+    @usableFromInline let capacity: Int
     @usableFromInline var nodes: [Node] = []
     @usableFromInline var slots: [Key: Int] = [:]
     @usableFromInline var newest = Self.none
@@ -81,6 +81,7 @@ struct LRUStorage<Key: Hashable, Element> {
 
     /// Stores `element` for `key` as the most recently used entry; returns whether the least
     /// recently used entry was evicted to make room.
+    @inlinable
     mutating func set(_ element: Element, for key: Key) -> Bool {
         if let slot = slots[key] {
             nodes[slot].element = element
