@@ -103,6 +103,7 @@ static void fill_headers(const h2shim_call *call, h2shim_header *out, size_t fir
 void call_complete(h2shim_call *call, h2shim_outcome outcome, uint32_t reset_code, const char *detail) {
     if (call->completed) return;
     call->completed = true;
+    call->conn->loop->completed_in_turn = true;
     loop_unschedule(call->conn->loop, &call->deadline);
 
     size_t total = call->header_records.len / sizeof(header_record);

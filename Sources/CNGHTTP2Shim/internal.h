@@ -210,6 +210,7 @@ struct h2shim_loop {
     /* Loop-thread state. */
     timer_heap timers;
     h2shim_conn *conns;
+    bool completed_in_turn; /* a call completed in this loop turn */
 };
 
 void loop_enqueue(h2shim_loop *loop, command *cmd);
