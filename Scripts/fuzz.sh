@@ -10,7 +10,8 @@
 # New interesting inputs go to Fuzz/corpus-new/DECODER/ and logs to Fuzz/corpus-new/DECODER.log
 # (not committed); crashes to Fuzz/crashes/.
 # A crash found is a bug: add the input to Fuzz/corpus once fixed, the test command replays that
-# folder. Each run ends with libFuzzer's summary line (inputs executed, edges covered, corpus size).
+# folder. Each run ends with libFuzzer's summary line (inputs executed, edges covered, corpus size),
+# and the inputs that added coverage are merged into Fuzz/corpus (see the end of this script).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -18,8 +19,15 @@ seconds=${1:-600}
 shift || true
 decoders=("$@")
 [ ${#decoders[@]} -eq 0 ] && decoders=(frames response messages)
-swift build --product conductor-fuzz --scratch-path .build-fuzz \
-  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING 2>&1 | grep -E "error|warning:|Build complete"
+build_log=$(mktemp)
+if ! swift build --product conductor-fuzz --scratch-path .build-fuzz \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING >"$build_log" 2>&1; then
+  grep -v "Cannot export local symbol" "$build_log" >&2
+  rm -f "$build_log"
+  echo "fuzz.sh: the fuzz build failed" >&2
+  exit 1
+fi
+rm -f "$build_log"
 mkdir -p Fuzz/crashes
 status=0
 for decoder in "${decoders[@]}"; do
@@ -31,7 +39,38 @@ for decoder in "${decoders[@]}"; do
     echo "fuzz.sh: $decoder found a failure; see Fuzz/corpus-new/$decoder.log and Fuzz/crashes/" >&2
     status=1
   fi
-  grep -E "^#[0-9]+ +DONE|^stat::(number_of_executed_units|peak_rss_mb|new_units_added)|^SUMMARY" \
+  grep -E "^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|peak_rss_mb|new_units_added)|^SUMMARY" \
     "Fuzz/corpus-new/$decoder.log" || true
 done
+
+# Keep what the runs found: libFuzzer's merge picks the inputs that add coverage; each is stored as
+# Fuzz/corpus/DECODER-found-HASH with its first byte set to the decoder's selector, so that the
+# corpus replay (which chooses the decoder by that byte) feeds it to the same decoder.
+added=0
+for decoder in "${decoders[@]}"; do
+  merged=$(mktemp -d)
+  cp Fuzz/corpus/* "$merged/" # what is kept already: only inputs adding coverage to it are merged in
+  CONDUCTOR_FUZZ_DECODER="$decoder" .build-fuzz/debug/conductor-fuzz -merge=1 "$merged" "Fuzz/corpus-new/$decoder" \
+    >/dev/null 2>&1 || true
+  count=$(.venv/bin/python - "$decoder" "$merged" <<'PY'
+import hashlib, os, sys
+decoder, folder = sys.argv[1], sys.argv[2]
+selector = ["frames", "response", "messages"].index(decoder)
+added = 0
+for name in sorted(os.listdir(folder)):
+    data = open(os.path.join(folder, name), "rb").read()
+    if not data or os.path.exists(f"Fuzz/corpus/{name}"):  # empty, or one of the corpus copied in
+        continue
+    data = bytes([selector]) + data[1:]
+    path = f"Fuzz/corpus/{decoder}-found-{hashlib.sha1(data).hexdigest()[:12]}"
+    if not os.path.exists(path):
+        open(path, "wb").write(data)
+        added += 1
+print(added)
+PY
+)
+  rm -rf "$merged"
+  added=$((added + count))
+done
+echo "fuzz.sh: $added new inputs added to Fuzz/corpus (commit them: the test command replays that folder)"
 exit "$status"
