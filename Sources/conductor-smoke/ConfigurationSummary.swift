@@ -8,7 +8,7 @@ enum ConfigurationSummary {
         [
             ("CONDUCTOR_MODE", .text(configuration.mode.rawValue)),
             ("CONDUCTOR_PROTOCOL", .text("grpc")),
-            ("CONDUCTOR_BASE_URL", .list(configuration.endpoints.map(\.description))),
+            ("CONDUCTOR_BASE_URL", .list(configuration.endpoints.map { $0.usesTLS ? "grpcs://\($0)" : $0.description })),
             ("CONDUCTOR_MAX_RETRIES", .integer(configuration.maxRetries)),
             ("CONDUCTOR_RETRY_DELAY", .number(seconds(configuration.retryDelay))),
             ("CONDUCTOR_RETRY_MAX_DELAY", .number(seconds(configuration.retryMaxDelay))),
@@ -30,6 +30,11 @@ enum ConfigurationSummary {
             ("CONDUCTOR_HEALTH_CHECK_INTERVAL", .number(configuration.healthCheckInterval.map(seconds) ?? 0)),
             ("CONDUCTOR_HEALTH_CHECK_SERVICE", .text(configuration.healthCheckService.rawValue)),
             ("CONDUCTOR_DNS_REFRESH_INTERVAL", .number(seconds(configuration.dnsRefreshInterval))),
+            // Empty when unset: the system trust store, no client certificate, the host's name.
+            ("CONDUCTOR_TLS_CA_FILE", .text(configuration.tlsCAFile ?? "")),
+            ("CONDUCTOR_TLS_CERT_FILE", .text(configuration.tlsCertificateFile ?? "")),
+            ("CONDUCTOR_TLS_KEY_FILE", .text(configuration.tlsKeyFile ?? "")),
+            ("CONDUCTOR_TLS_SERVER_NAME", .text(configuration.tlsServerName ?? "")),
         ]
     }
 

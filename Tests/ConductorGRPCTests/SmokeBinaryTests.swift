@@ -91,6 +91,11 @@ struct SmokeBinaryTests {
         #expect(output.status == 0)
         #expect(output.stdout.contains("CONDUCTOR_BASE_URL=[::1]:6000"))
         #expect(output.stdout.contains("CONDUCTOR_MAX_RETRIES=7"))
+        let tls = try await SmokeBinary.run(["--dry-run", "--target", "grpcs://conductor.example:443"],
+                                            environment: ["CONDUCTOR_TLS_SERVER_NAME": "conductor.internal"])
+        #expect(tls.stdout.contains("CONDUCTOR_BASE_URL=grpcs://conductor.example:443"), "\(tls.stdout)")
+        #expect(tls.stdout.contains("CONDUCTOR_TLS_SERVER_NAME=conductor.internal"))
+        #expect(tls.stdout.contains("CONDUCTOR_TLS_CA_FILE=\n"), "unset: the system trust store")
         let json = try jsonObject(try await SmokeBinary.run(["--dry-run", "--json", "--mode", "memory"]).stdout)
         #expect(json["outcome"] as? String == "dry_run")
         #expect((json["configuration"] as? [String: Any])?["CONDUCTOR_MODE"] as? String == "memory")
@@ -99,7 +104,8 @@ struct SmokeBinaryTests {
     @Test func helpTeachesURLFormsAndVariables() async throws {
         let output = try await SmokeBinary.run(["--help"])
         #expect(output.status == 0)
-        for text in ["unix:///path/to/socket", "grpc://[::1]:50051", "CONDUCTOR_BASE_URL", "CONDUCTOR_KEEPALIVE_TIMEOUT", "EXIT CODES"] {
+        for text in ["unix:///path/to/socket", "grpc://[::1]:50051", "grpcs://host:port", "CONDUCTOR_BASE_URL",
+                     "CONDUCTOR_KEEPALIVE_TIMEOUT", "CONDUCTOR_TLS_CA_FILE", "EXIT CODES"] {
             #expect(output.stdout.contains(text), "--help mentions \(text)")
         }
     }
