@@ -31,6 +31,14 @@ import Testing
         let withTrailers = HTTP2StreamResult(outcome: .complete, headers: okHeaders, trailers: [("x", "y")], body: GRPCMessageFramer.frame([1]))
         #expect(failure(interpret(missing))?.status.code == .unknown)
         #expect(failure(interpret(withTrailers))?.status.code == .unknown)
+        // The transport keeps only interpreted fields: a trailer block of other fields arrives empty,
+        // and must still count as trailers (a status in the headers is then not the status).
+        var filtered = HTTP2StreamResult(outcome: .complete, headers: okHeaders + [("grpc-status", "0")],
+                                         body: GRPCMessageFramer.frame([1]))
+        filtered.hasTrailers = true
+        #expect(failure(interpret(filtered))?.status.code == .unknown)
+        #expect(HTTP2StreamResult.interpretedNames.map { String(decoding: $0, as: UTF8.self) }.sorted()
+                == [":status", "content-type", "grpc-encoding", "grpc-message", "grpc-retry-pushback-ms", "grpc-status"])
     }
 
     @Test func httpStatusIsMappedOnlyWithoutGRPCStatus() {

@@ -37,7 +37,7 @@ package enum GRPCResponseInterpreter {
     }
 
     private static func interpretComplete(_ stream: HTTP2StreamResult, maximumMessageLength: Int) -> GRPCUnaryResponse {
-        let trailersOnly = stream.trailers.isEmpty
+        let trailersOnly = !stream.hasTrailers
         let statusBlock = trailersOnly ? stream.headers : stream.trailers
         var grpcStatus: Substring?
         var grpcMessage = ""

@@ -1,4 +1,9 @@
 import CNGHTTP2Shim
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What the transport reports about one finished request/response exchange.
 package struct HTTP2StreamResult: Sendable {
@@ -24,12 +29,21 @@ package struct HTTP2StreamResult: Sendable {
 
     /// How the stream ended.
     package var outcome: Outcome
-    /// The first header block (the only one for a Trailers-Only response).
+    /// The first header block (the only one for a Trailers-Only response). From the transport it
+    /// holds only the fields gRPC interprets (``interpretedNames``).
     package var headers: [(name: String, value: String)]
-    /// The trailing header block, empty if none arrived.
+    /// The trailing header block, empty if none arrived; from the transport, interpreted fields only.
     package var trailers: [(name: String, value: String)]
+    /// Whether a trailing header block arrived (even one without interpreted fields).
+    package var hasTrailers: Bool
     /// All DATA bytes received.
     package var body: [UInt8]
+
+    /// The response fields the interpretation reads. Nothing reads the others, so the transport
+    /// does not turn them into Strings: that was a third of the Swift string work of a call.
+    package static let interpretedNames: [[UInt8]] = [
+        ":status", "content-type", "grpc-status", "grpc-message", "grpc-encoding", "grpc-retry-pushback-ms",
+    ].map { Array($0.utf8) }
 
     /// Creates a result.
     package init(
@@ -41,6 +55,7 @@ package struct HTTP2StreamResult: Sendable {
         self.outcome = outcome
         self.headers = headers
         self.trailers = trailers
+        self.hasTrailers = !trailers.isEmpty
         self.body = body
     }
 
@@ -61,7 +76,16 @@ package struct HTTP2StreamResult: Sendable {
         }
         headers = Self.copy(r.headers, count: r.header_count)
         trailers = Self.copy(r.trailers, count: r.trailer_count)
+        hasTrailers = r.trailer_count > 0
         body = r.body_len > 0 ? Array(UnsafeBufferPointer(start: r.body, count: r.body_len)) : []
+    }
+
+    private static func isInterpreted(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let start = name.baseAddress else { return false }
+        for candidate in interpretedNames where candidate.count == name.count {
+            if candidate.withUnsafeBufferPointer({ memcmp($0.baseAddress!, start, name.count) == 0 }) { return true }
+        }
+        return false
     }
 
     private static func copy(_ fields: UnsafePointer<h2shim_header>?, count: Int) -> [(name: String, value: String)] {
@@ -70,8 +94,10 @@ package struct HTTP2StreamResult: Sendable {
         result.reserveCapacity(count)
         for index in 0..<count {
             let field = fields[index]
+            let name = UnsafeBufferPointer(start: field.name, count: field.name_len)
+            guard isInterpreted(name) else { continue }
             result.append((
-                String(decoding: UnsafeBufferPointer(start: field.name, count: field.name_len), as: UTF8.self),
+                String(decoding: name, as: UTF8.self),
                 String(decoding: UnsafeBufferPointer(start: field.value, count: field.value_len), as: UTF8.self)
             ))
         }
