@@ -8,7 +8,8 @@
 #   --runs N       repeat the whole matrix N times (default 1; use ≥ 3 for ratios worth quoting)
 #   --clients      h2load, cpp, grpc-swift, ours (default: all)
 #
-# 1. Installs what is missing (Debian packages when run as root; matplotlib in the project venv).
+# 1. Installs what is missing (Debian packages when run as root; the project venv through
+#    Scripts/setup.sh on a fresh clone, and matplotlib in it).
 # 2. Builds what is missing: the C++ server and client (Benchmarks/cpp, make), conductor-bench
 #    (release, scratch path .build-bench) and the grpc-swift-2 peer (Benchmarks/GRPCSwiftPeer, release).
 #    One build at a time: the machines have two cores.
@@ -59,10 +60,15 @@ install_missing_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# The Python that runs the runner and the report: the project venv (matplotlib for the plot).
+# The Python that runs the runner and the report: the project venv (matplotlib for the plot),
+# made by Scripts/setup.sh on a fresh clone.
 python_for_report() {
   if [ ! -x "$VENV/bin/python" ]; then
-    say "no project venv at $VENV (Scripts/setup.sh makes it): using python3, no plot"
+    say "no project venv at $VENV: running Scripts/setup.sh"
+    "$ROOT/Scripts/setup.sh" >&2 || say "Scripts/setup.sh failed"
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "still no project venv: using python3, no plot"
     echo python3
     return
   fi
