@@ -8,7 +8,7 @@ enum ConfigurationSummary {
         [
             ("CONDUCTOR_MODE", .text(configuration.mode.rawValue)),
             ("CONDUCTOR_PROTOCOL", .text("grpc")),
-            ("CONDUCTOR_BASE_URL", .list(configuration.endpoints.map { $0.usesTLS ? "grpcs://\($0)" : $0.description })),
+            ("CONDUCTOR_BASE_URL", .list(configuration.endpoints.map(\.reportName))),
             ("CONDUCTOR_MAX_RETRIES", .integer(configuration.maxRetries)),
             ("CONDUCTOR_RETRY_DELAY", .number(seconds(configuration.retryDelay))),
             ("CONDUCTOR_RETRY_MAX_DELAY", .number(seconds(configuration.retryMaxDelay))),

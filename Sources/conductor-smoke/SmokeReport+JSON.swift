@@ -12,7 +12,7 @@ extension SmokeReport {
             "outcome": outcome.rawValue,
             "exit_code": Int(outcome.exitCode),
             "mode": configuration.mode.rawValue,
-            "target": configuration.mode == .memory ? "in-memory" : configuration.endpoints.map(\.description).joined(separator: ","),
+            "target": configuration.mode == .memory ? "in-memory" : configuration.endpoints.map(\.reportName).joined(separator: ","),
             "configuration": Self.configurationObject(configuration),
             "checks": checks.map { check -> [String: Any] in
                 [

@@ -51,7 +51,7 @@ struct SmokeReport {
     /// Where the run went: the endpoints, or `in-memory`.
     var targetDescription: String {
         configuration.mode == .memory ? "in-memory conductor (CONDUCTOR_MODE=memory)"
-            : configuration.endpoints.map(\.description).joined(separator: ", ")
+            : configuration.endpoints.map(\.reportName).joined(separator: ", ")
     }
 
     /// The load phase as a check (it fails when any call failed).
