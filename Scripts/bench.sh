@@ -95,7 +95,7 @@ fi
 
 PEER=/nonexistent
 if wants_client grpc-swift; then
-  say "building the grpc-swift-2 peer (release; the first build takes several minutes)"
+  say "building the grpc-swift-2 peer (release; the first build takes about 15 minutes on 2 cores)"
   swift build -c release --package-path "$BENCH/GRPCSwiftPeer" --product grpc-swift-peer >&2
   PEER="$(swift build -c release --package-path "$BENCH/GRPCSwiftPeer" --show-bin-path)/grpc-swift-peer"
 fi
