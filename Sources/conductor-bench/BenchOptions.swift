@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The command line shared by `conductor-bench` and the grpc-swift-2 peer:
 ///
 ///     --target grpc://HOST:PORT --scenario unary|concurrent|batch|submit|cached
@@ -27,6 +33,18 @@ struct BenchOptions: Sendable {
         --scenario \(Scenario.allCases.map(\.rawValue).joined(separator: "|")) \
         [--concurrency N] [--duration SECONDS] [--calls N]
         """
+
+    /// The process's options. On a bad command line, prints what is wrong and the usage to standard
+    /// error and exits with status 2.
+    static func fromCommandLine(program: String) -> BenchOptions {
+        switch parse(Array(CommandLine.arguments.dropFirst())) {
+        case .success(let options):
+            return options
+        case .failure(let error):
+            BenchReport.writeStandardError("\(program): \(error.message)\n\(usage)")
+            exit(2)
+        }
+    }
 
     /// Parses the process's arguments, or returns a message saying what is wrong.
     static func parse(_ arguments: [String]) -> Result<BenchOptions, UsageError> {

@@ -8,14 +8,7 @@ import Darwin
 #endif
 import ConductorGRPC
 
-let options: BenchOptions
-switch BenchOptions.parse(Array(CommandLine.arguments.dropFirst())) {
-case .success(let parsed):
-    options = parsed
-case .failure(let error):
-    BenchReport.writeStandardError("conductor-bench: \(error.message)\n\(BenchOptions.usage)")
-    exit(2)
-}
+let options = BenchOptions.fromCommandLine(program: "conductor-bench")
 
 let client: ConductorClient
 do {

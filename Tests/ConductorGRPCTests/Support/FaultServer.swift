@@ -80,10 +80,8 @@ final class FaultServer: @unchecked Sendable {
 
     /// Everything the server logged so far.
     func log() -> [LogEntry] {
-        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-            return LogEntry(
+        ServerStartup.jsonLines(at: logPath).map { object in
+            LogEntry(
                 event: object["event"] as? String ?? "",
                 connection: object["conn"] as? Int ?? 0,
                 stream: object["stream"] as? Int,

@@ -83,10 +83,8 @@ final class ReferenceConductor: @unchecked Sendable {
 
     /// Everything the server logged so far.
     func log() -> [LogEntry] {
-        guard let text = try? String(contentsOfFile: logPath, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-            return LogEntry(
+        ServerStartup.jsonLines(at: logPath).map { object in
+            LogEntry(
                 method: object["method"] as? String ?? "",
                 outcome: object["outcome"] as? String ?? "",
                 day: object["day"] as? Int,

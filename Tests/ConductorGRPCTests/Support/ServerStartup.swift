@@ -1,7 +1,16 @@
 import Foundation
 
-/// Reads the `LISTENING <port>` line that the project's test servers print once they serve.
+/// What the project's test servers share: the `LISTENING <port>` line they print once they serve,
+/// and their JSON-lines request logs.
 enum ServerStartup {
+    /// The objects of a JSON-lines log, one per line that parses; empty while the file is missing.
+    static func jsonLines(at path: String) -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+    }
+
     struct StartError: Error, CustomStringConvertible {
         var output: String
         var description: String { "the test server did not start (run Scripts/setup.sh); it printed: \(output)" }

@@ -10,14 +10,7 @@ import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 
-let options: BenchOptions
-switch BenchOptions.parse(Array(CommandLine.arguments.dropFirst())) {
-case .success(let parsed):
-    options = parsed
-case .failure(let error):
-    BenchReport.writeStandardError("grpc-swift-peer: \(error.message)\n\(BenchOptions.usage)")
-    exit(2)
-}
+let options = BenchOptions.fromCommandLine(program: "grpc-swift-peer")
 guard let (host, port) = options.hostAndPort else { exit(2) }
 
 var event = Chorus_ConductorEvent()
