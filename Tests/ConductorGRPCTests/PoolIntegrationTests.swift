@@ -157,8 +157,9 @@ import Testing
 
     @Test func neverMoreStreamsThanTheServerAllowsAndExcessFailsFastWhenTheQueueIsFull() async throws {
         let server = try await ReferenceConductor.start(["--max-concurrent-streams", "10", "--delay", "GetDayProof=0.05"])
-        let client = try makeClient(server.url, timeout: .seconds(60)) { fastBackoff(&$0) }
-        _ = try await client.health() // connect first, so the server's limit is known
+        // One connection: the server-side overlap is then bounded by its limit alone.
+        let client = try makeClient(server.url, timeout: .seconds(60)) { fastBackoff(&$0); $0.maxConnectionsPerEndpoint = 1 }
+        _ = try await client.health()
         let outcomes = await withTaskGroup(of: ConductorError?.self) { group in
             for day in 1...500 {
                 group.addTask { await conductorError { () async throws(ConductorError) in try await client.dayProof(Int32(day)) } }
@@ -177,6 +178,7 @@ import Testing
         let small = try makeClient(server.url, timeout: .seconds(60)) { configuration in
             fastBackoff(&configuration)
             configuration.maxPendingCalls = 20
+            configuration.maxConnectionsPerEndpoint = 1
         }
         _ = try await small.health()
         let limited = await withTaskGroup(of: ConductorError?.self) { group in

@@ -107,7 +107,7 @@ import Testing
 
     @Test func thousandConcurrentCallsEachGetTheirOwnAnswer() async throws {
         let server = try await ReferenceConductor.start()
-        let client = try makeClient(server.url, timeout: .seconds(60))
+        let client = try makeClient(server.url, timeout: .seconds(60)) { $0.maxConnectionsPerEndpoint = 1 }
         let mismatches = try await withThrowingTaskGroup(of: Bool.self) { group in
             for day in 1...1000 {
                 group.addTask {

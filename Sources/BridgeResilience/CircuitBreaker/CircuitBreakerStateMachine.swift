@@ -1,25 +1,27 @@
-/// The circuit breaker's state and rules, as a value type; ``CircuitBreaker`` guards it with a lock.
+/// The circuit breaker's state and rules, as a value type; ``CircuitBreaker`` guards it with a
+/// lock, and the Conductor client's pool embeds one per endpoint in its own state machine.
 ///
 /// Every state change increments `generation`. Permits carry the generation they were issued in,
 /// and outcomes from an older generation are ignored: a slow call admitted before the breaker
 /// opened cannot close a half-open breaker or count against a freshly closed one.
-struct CircuitBreakerStateMachine {
+package struct CircuitBreakerStateMachine: Sendable {
     private let configuration: CircuitBreakerConfiguration
     private(set) var state = CircuitBreakerState.closed
     private var generation: UInt64 = 0
     private var consecutiveFailures = 0
     private var openUntil: MonotonicInstant?
     private var isIsolated = false
+    private var isUnreachable = false
     private var probesInFlight = 0
     private var openDurationMultiplier = 1
     private var window: OutcomeWindow
 
-    init(configuration: CircuitBreakerConfiguration) {
+    package init(configuration: CircuitBreakerConfiguration) {
         self.configuration = configuration
         window = OutcomeWindow(capacity: configuration.failureRate?.windowSize ?? 0)
     }
 
-    var snapshot: CircuitBreakerSnapshot {
+    package var snapshot: CircuitBreakerSnapshot {
         CircuitBreakerSnapshot(
             state: state,
             consecutiveFailures: consecutiveFailures,
@@ -30,12 +32,12 @@ struct CircuitBreakerStateMachine {
     }
 
     /// Admits or rejects a call; reads the clock only when the breaker is open.
-    mutating func acquire(clock: any ResilienceClock) -> (CircuitBreakerAdmission, CircuitBreakerTransition?) {
+    package mutating func acquire(clock: any ResilienceClock) -> (CircuitBreakerAdmission, CircuitBreakerTransition?) {
         switch state {
         case .closed:
             return (.admitted(CircuitBreakerPermit(isProbe: false, generation: generation)), nil)
         case .open:
-            guard !isIsolated, let openUntil else {
+            guard !isIsolated, !isUnreachable, let openUntil else {
                 return (.rejected(retryAt: nil), nil)
             }
             let now = clock.now()
@@ -55,7 +57,7 @@ struct CircuitBreakerStateMachine {
     }
 
     /// Applies the outcome of an admitted call.
-    mutating func record(
+    package mutating func record(
         _ outcome: CircuitBreakerOutcome,
         for permit: CircuitBreakerPermit,
         clock: any ResilienceClock
@@ -87,6 +89,27 @@ struct CircuitBreakerStateMachine {
         case (.open, _):
             return nil
         }
+    }
+
+    /// Opens the breaker because the dependency cannot be reached at all (no connection can be
+    /// established): calls are rejected, with no probe time, until ``recoverReachability(at:)``.
+    /// Whoever calls this keeps trying to connect and reports the first success; that is the probe.
+    package mutating func markUnreachable(at now: MonotonicInstant) -> CircuitBreakerTransition? {
+        guard !isUnreachable, !isIsolated else {
+            return nil
+        }
+        let transition = move(to: .open, at: now, reason: .unreachable)
+        isUnreachable = true
+        return transition
+    }
+
+    /// Closes a breaker opened by ``markUnreachable(at:)``: the dependency accepts connections
+    /// again. A breaker opened for any other reason is left alone.
+    package mutating func recoverReachability(at now: MonotonicInstant) -> CircuitBreakerTransition? {
+        guard isUnreachable else {
+            return nil
+        }
+        return close(at: now, reason: .reachable)
     }
 
     /// Forces the breaker open until `reset`.
@@ -145,6 +168,7 @@ struct CircuitBreakerStateMachine {
         probesInFlight = 0
         openUntil = nil
         isIsolated = false
+        isUnreachable = false
         window.removeAll()
         return transition
     }

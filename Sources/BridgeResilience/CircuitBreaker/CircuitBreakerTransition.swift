@@ -16,6 +16,10 @@ public struct CircuitBreakerTransition: Sendable, Hashable {
         case isolated
         /// ``CircuitBreaker/reset()`` forced the breaker closed.
         case reset
+        /// No connection to the dependency could be established (it is unreachable).
+        case unreachable
+        /// A connection to an unreachable dependency was established again.
+        case reachable
     }
 
     /// The state before the transition.

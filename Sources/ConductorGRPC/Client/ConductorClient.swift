@@ -22,7 +22,7 @@ import Metrics
 public final class ConductorClient: ConductorService {
     /// The configuration the client was created with.
     public let configuration: ConductorConfiguration
-    private let pool: ChannelPool
+    let pool: ChannelPool
     private let maintenance: PoolMaintenance
     private let caller: ResilientCaller
     private let cache: DayProofCache
@@ -35,10 +35,22 @@ public final class ConductorClient: ConductorService {
     ///   - logger: receives breaker transitions (warning/notice) and retries (debug); never payloads.
     ///   - metricsFactory: where metrics go; `nil` means the backend bootstrapped with
     ///     `MetricsSystem.bootstrap` (bootstrap it before creating the client).
-    public init(
+    public convenience init(
         configuration: ConductorConfiguration,
         logger: Logger = Logger(label: "conductor.grpc"),
         metricsFactory: (any MetricsFactory)? = nil
+    ) throws(ConductorError) {
+        try self.init(configuration: configuration, logger: logger, metricsFactory: metricsFactory, transport: nil,
+                      clock: SystemCallClock())
+    }
+
+    /// Creates a client over `transport` (nil: HTTP/2 over the network) reading time from `clock`.
+    init(
+        configuration: ConductorConfiguration,
+        logger: Logger,
+        metricsFactory: (any MetricsFactory)?,
+        transport: (any ConductorTransport)?,
+        clock: any CallClock
     ) throws(ConductorError) {
         guard configuration.mode == .remote else {
             throw .invalidConfiguration("ConductorClient talks to a remote conductor; CONDUCTOR_MODE=memory is served by the in-memory conductor")
@@ -52,6 +64,7 @@ public final class ConductorClient: ConductorService {
         // dns:/// names are resolved in the background; until then the pool has no address for them.
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
         self.pool = ChannelPool(addresses: literal, configuration: configuration, tls: try Self.tlsContext(for: configuration),
+                                transport: transport ?? NGHTTP2Transport(configuration: configuration), clock: clock,
                                 logger: logger, metrics: metrics)
         self.maintenance = PoolMaintenance(pool: pool, configuration: configuration, logger: logger)
         self.caller = ResilientCaller(
@@ -122,7 +135,7 @@ public final class ConductorClient: ConductorService {
     }
 
     /// The state of the first endpoint's circuit breaker (see ``statistics`` for every endpoint).
-    public var circuitBreakerState: CircuitBreakerState { pool.endpoints.first?.breaker.state ?? .closed }
+    public var circuitBreakerState: CircuitBreakerState { pool.statistics.endpoints.first?.breakerState ?? .closed }
 
     /// Every endpoint's health, breaker and connections: state, streams in flight, calls,
     /// failures, reconnects.

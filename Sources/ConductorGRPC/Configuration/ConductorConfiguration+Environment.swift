@@ -46,6 +46,7 @@ extension ConductorConfiguration {
         }
         reader.seconds("CONDUCTOR_KEEPALIVE_TIMEOUT", 1...300) { configuration.keepaliveTimeout = $0 }
         reader.integer("CONDUCTOR_CONNECTIONS_PER_ENDPOINT", 1...16) { configuration.connectionsPerEndpoint = $0 }
+        reader.integer("CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT", 1...64) { configuration.maxConnectionsPerEndpoint = $0 }
         reader.integer("CONDUCTOR_MAX_PENDING_CALLS", 0...100_000) { configuration.maxPendingCalls = $0 }
         reader.seconds("CONDUCTOR_HEALTH_CHECK_INTERVAL", 1...3600, allowZero: true) {
             configuration.healthCheckInterval = $0 == .zero ? nil : $0
@@ -66,6 +67,13 @@ extension ConductorConfiguration {
             reader.problem("CONDUCTOR_TLS_CERT_FILE and CONDUCTOR_TLS_KEY_FILE go together (mutual TLS needs both)")
         }
 
+        if configuration.maxConnectionsPerEndpoint < configuration.connectionsPerEndpoint {
+            if reader.string("CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT") == nil {
+                configuration.maxConnectionsPerEndpoint = configuration.connectionsPerEndpoint
+            } else {
+                reader.problem("CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT must not be smaller than CONDUCTOR_CONNECTIONS_PER_ENDPOINT")
+            }
+        }
         if configuration.retryMaxDelay < configuration.retryDelay {
             if reader.string("CONDUCTOR_RETRY_MAX_DELAY") == nil {
                 configuration.retryMaxDelay = configuration.retryDelay // the default cap follows a larger base

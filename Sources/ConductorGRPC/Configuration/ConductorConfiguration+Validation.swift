@@ -23,6 +23,7 @@ extension ConductorConfiguration {
         check("connectTimeout", connectTimeout, .milliseconds(1)...(.seconds(600)), seconds)
         check("keepaliveTimeout", keepaliveTimeout, .milliseconds(1)...(.seconds(600)), seconds)
         check("connectionsPerEndpoint", connectionsPerEndpoint, 1...16) { "\($0)" }
+        check("maxConnectionsPerEndpoint", maxConnectionsPerEndpoint, 1...64) { "\($0)" }
         check("maxPendingCalls", maxPendingCalls, 0...100_000) { "\($0)" }
         check("dnsRefreshInterval", dnsRefreshInterval, .milliseconds(100)...(.seconds(86_400)), seconds)
         if let healthCheckInterval { check("healthCheckInterval", healthCheckInterval, .milliseconds(10)...(.seconds(86_400)), seconds) }

@@ -56,6 +56,10 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// HTTP/2 connections per endpoint (`CONDUCTOR_CONNECTIONS_PER_ENDPOINT`, 1...16, default 1;
     /// one connection multiplexes hundreds of calls).
     public var connectionsPerEndpoint: Int = 1
+    /// The most HTTP/2 connections one endpoint may get (`CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`,
+    /// 1...64, default 4; ``connectionsPerEndpoint`` when that is larger). When every connection of an endpoint
+    /// is at the server's stream limit and calls wait, another connection opens, up to this bound.
+    public var maxConnectionsPerEndpoint: Int = 4
     /// Calls that may wait for a free stream when every connection is at the server's
     /// SETTINGS_MAX_CONCURRENT_STREAMS (`CONDUCTOR_MAX_PENDING_CALLS`, 0...100000, default 1000);
     /// beyond it calls fail at once as saturated.

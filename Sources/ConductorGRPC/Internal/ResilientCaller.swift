@@ -1,17 +1,24 @@
 import BridgeResilience
 import Logging
 
-/// Runs one unary call to completion: one deadline for the whole call, a connection from the
-/// pool (whose picker honours each endpoint's circuit breaker and health), the exchange, and
-/// retries with full-jitter backoff within the endpoint's retry budget, preferring another
-/// endpoint for each retry. What is retryable and how long to wait is decided in
-/// BridgeResilience; this type only wires it to the transport.
+/// Runs one unary call to completion: one deadline for the whole call, a stream from the pool
+/// (whose picker honours each endpoint's circuit breaker and health), the exchange, and retries
+/// with full-jitter backoff within the endpoint's retry budget, preferring another endpoint for
+/// each retry. What is retryable and how long to wait is decided in BridgeResilience and
+/// ``AttemptFailure``; this type only wires them to the pool.
+///
+/// Refused streams: a stream the server refused while others were open on that connection is
+/// sent again once one of them closes (the pool parks it); such refusals use none of the call's
+/// attempts, only its deadline. A refusal with nothing else open, a stream above a GOAWAY's
+/// last-stream-id, or a request that never left is a transparent retry, at most
+/// ``RetryPolicy/maxTransparentRetries`` times, then an ordinary retryable failure.
 struct ResilientCaller: Sendable {
     let pool: ChannelPool
     let policy: RetryPolicy
     let configuration: ConductorConfiguration
-    let clock = SystemResilienceClock()
     let logger: Logger
+
+    private var clock: any CallClock { pool.clock }
 
     /// Performs `method` with the framed request `body`; returns the response message bytes and
     /// the endpoint that answered.
@@ -42,6 +49,7 @@ struct ResilientCaller: Sendable {
         let callTimeout = min(timeout ?? configuration.timeout, configuration.timeout)
         let deadline = started + callTimeout
         var attempts = 0
+        var freeRefusals = 0
         var transparentRetries = 0
         var previous: PoolEndpoint?
         while true {
@@ -51,9 +59,9 @@ struct ResilientCaller: Sendable {
                                      message: "deadline of \(callTimeout) exceeded before attempt \(attempts + 1)",
                                      method: method, endpoint: previous?.endpoint.description, attempts: attempts, isRetryable: true)
             }
-            var lease: PoolLease
+            let lease: ChannelPool.Lease
             do {
-                lease = try await pool.checkout(avoiding: previous, deadline: deadline, method: method)
+                lease = try await pool.checkout(.init(method: method, deadline: deadline, avoiding: previous?.key))
             } catch {
                 var error = error
                 error.attempts = attempts
@@ -63,32 +71,34 @@ struct ResilientCaller: Sendable {
             attempts += 1
             let endpoint = lease.endpoint
             previous = endpoint
-            let response = await exchange(method, body: body, on: lease, timeout: remaining, previousAttempts: attempts - 1)
-            let failure: GRPCUnaryResponse.Failure
+            let response = await exchange(method, body: body, on: lease, timeout: clock.now().duration(to: deadline),
+                                          previousAttempts: attempts - 1)
+            let wireFailure: GRPCUnaryResponse.Failure
             switch response.result {
             case .success(let message):
-                pool.checkin(lease, failed: false)
-                endpoint.breaker.record(.success, for: lease.permit)
+                pool.checkin(lease, outcome: .success)
                 endpoint.budget.recordSuccess()
                 return (message, endpoint.endpoint)
-            case .failure(let attemptFailure):
-                pool.checkin(lease, failed: true)
-                failure = attemptFailure
+            case .failure(let failure):
+                wireFailure = failure
             }
-            if failure.status.code == .cancelled && Task.isCancelled {
-                endpoint.breaker.record(.ignored, for: lease.permit)
-                throw ConductorError(failure, method: method, endpoint: endpoint.endpoint.description, attempts: attempts,
-                                     cancelledByCaller: true)
+            if wireFailure.status.code == .cancelled && Task.isCancelled {
+                pool.checkin(lease, outcome: .ignored)
+                throw AttemptFailure(wireFailure, callDeadlinePassed: false)
+                    .error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts, cancelledByCaller: true)
             }
-            endpoint.breaker.record(FailureClassification.breakerOutcome(of: failure), for: lease.permit)
             let timeLeft = clock.now().duration(to: deadline)
-            let failureClass = FailureClassification.retryClass(of: failure, callDeadlinePassed: timeLeft <= .zero)
-            // Losing a connection, or a stream the server refused unprocessed, says nothing about the
-            // service's load: it does not draw on the retry budget (server answers do).
-            let budget = failure.connectionLevel || failure.provablyNotProcessed ? nil : endpoint.budget
+            let failure = AttemptFailure(wireFailure, callDeadlinePassed: timeLeft <= .zero)
+            let othersOpen = pool.checkin(lease, outcome: failure.breakerOutcome, refused: failure.refusedStream)
+            if failure.refusedStream && othersOpen {
+                freeRefusals += 1 // the pool parks the call until a stream of that connection closes
+                pool.metrics.retry(method, reason: "refused_stream")
+                continue
+            }
             let decision = policy.decision(
-                after: failureClass, safety: safety, attempts: attempts, transparentRetries: transparentRetries,
-                timeRemaining: timeLeft, pushback: FailureClassification.pushback(of: failure), budget: budget)
+                after: failure.retryClass, safety: safety, attempts: attempts - freeRefusals,
+                transparentRetries: transparentRetries, timeRemaining: timeLeft, pushback: failure.pushback,
+                budget: failure.drawsOnBudget ? endpoint.budget : nil)
             switch decision {
             case .retry(let delay, let transparent):
                 if transparent { transparentRetries += 1 }
@@ -98,13 +108,13 @@ struct ResilientCaller: Sendable {
                     "status": "\(failure.status)", "delay": "\(delay)",
                 ])
                 if delay > .zero {
-                    do { try await Task.sleep(for: delay) } catch {
+                    do { try await clock.sleep(until: clock.now() + delay) } catch {
                         throw ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting to retry",
                                              method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
                     }
                 }
             case .stop(let reason):
-                var finalError = ConductorError(failure, method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
+                var finalError = failure.error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
                 if reason == .budgetExhausted {
                     finalError.message += " (retry budget exhausted: the conductor is failing too often to retry)"
                 }
@@ -116,7 +126,7 @@ struct ResilientCaller: Sendable {
     private func exchange(
         _ method: ConductorMethod,
         body: [UInt8],
-        on lease: PoolLease,
+        on lease: ChannelPool.Lease,
         timeout: Duration,
         previousAttempts: Int
     ) async -> GRPCUnaryResponse {

@@ -1,15 +1,13 @@
 import BridgeResilience
-import Logging
 
-/// One endpoint address of the pool and what belongs to it for its whole life: the circuit
-/// breaker, the retry budget and the request header template. Its connections live in the
-/// pool's locked state.
+/// One endpoint address of the pool and what belongs to it for its whole life outside the pool's
+/// state: the retry budget and the request header template. Its health, breaker and connections
+/// live in ``PoolStateMachine``.
 final class PoolEndpoint: Sendable {
     /// Unique within the pool; survives DNS updates that keep the address.
     let key: Int
     let endpoint: ConductorEndpoint
     let target: HTTP2Connection.Target
-    let breaker: CircuitBreaker
     let budget: RetryBudget
     let requestHeads: GRPCRequestHeadBuilder
     /// TLS settings for this endpoint's connections; nil for cleartext.
@@ -17,8 +15,7 @@ final class PoolEndpoint: Sendable {
     /// The name its certificate must carry (and SNI): configured, or the resolved `dns:///` name.
     let serverName: String?
 
-    init(key: Int, endpoint: ConductorEndpoint, configuration: ConductorConfiguration, tls: TLSContext?, logger: Logger,
-         metrics: ConductorMetrics) {
+    init(key: Int, endpoint: ConductorEndpoint, configuration: ConductorConfiguration, tls: TLSContext?) {
         self.key = key
         self.endpoint = endpoint
         switch endpoint.transport {
@@ -34,21 +31,5 @@ final class PoolEndpoint: Sendable {
         let port = target.port
         requestHeads = GRPCRequestHeadBuilder(scheme: endpoint.usesTLS ? "https" : "http",
                                               authority: serverName.map { "\($0):\(port)" } ?? endpoint.authority)
-        let breakerConfiguration = CircuitBreakerConfiguration(
-            failureThreshold: configuration.circuitBreakerThreshold,
-            openDuration: configuration.circuitBreakerTimeout)
-        breaker = CircuitBreaker(configuration: breakerConfiguration) { transition in
-            let metadata: Logger.Metadata = [
-                "endpoint": "\(endpoint)", "from": "\(transition.from)", "to": "\(transition.to)",
-                "reason": "\(transition.reason)",
-            ]
-            if transition.to == .open {
-                logger.warning("circuit breaker opened", metadata: metadata)
-            } else {
-                logger.notice("circuit breaker changed state", metadata: metadata)
-            }
-            metrics.breakerState(transition.to, endpoint: endpoint.description)
-        }
-        metrics.breakerState(.closed, endpoint: endpoint.description)
     }
 }

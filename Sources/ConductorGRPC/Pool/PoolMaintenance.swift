@@ -85,14 +85,16 @@ final class PoolMaintenance: Sendable {
     }
 
     private func check(_ endpoint: PoolEndpoint, timeout: Duration) async {
-        guard let connection = pool.healthCheckConnection(endpointKey: endpoint.key) else { return }
         let method: ConductorMethod = configuration.healthCheckService == .conductor ? .healthCheck : .standardHealthCheck
+        let request = PoolStateMachine.Request(method: method, deadline: pool.clock.now() + timeout, pinned: endpoint.key)
+        guard let lease = try? await pool.checkout(request) else { return }
         let body = method == .healthCheck
             ? ConductorProtobufCodec.encodeHealthCheckRequest(service: "")
             : ConductorProtobufCodec.encodeStandardHealthCheckRequest(service: "")
-        let stream = await connection.exchange(
+        let stream = await lease.connection.exchange(
             headers: endpoint.requestHeads.headers(path: method.path, timeout: timeout), body: body, timeout: timeout,
             maximumResponseBytes: 4096)
+        pool.checkin(lease, outcome: .ignored)
         switch GRPCResponseInterpreter.interpret(stream, maximumMessageLength: 4096).result {
         case .success(let message):
             let status = method == .healthCheck

@@ -10,9 +10,17 @@ package enum GRPCResponseInterpreter {
             return interpretComplete(stream, maximumMessageLength: maximumMessageLength)
         case .reset(let errorCode):
             let code = GRPCStatusMapping.code(forHTTP2ErrorCode: errorCode)
-            let refused = errorCode == HTTP2ErrorCode.refusedStream.rawValue
-            return failure(code, "stream reset by the server with \(HTTP2ErrorCode.name(of: errorCode))",
-                           notProcessed: refused)
+            let answered = !stream.headers.isEmpty
+            let refused = errorCode == HTTP2ErrorCode.refusedStream.rawValue && !answered
+            let calm = errorCode == HTTP2ErrorCode.enhanceYourCalm.rawValue && !answered
+            var response = failure(code, "stream reset by the server with \(HTTP2ErrorCode.name(of: errorCode))",
+                                   notProcessed: refused)
+            response.mark { failure in
+                failure.refusedStream = refused
+                failure.turnedAway = refused || calm
+                failure.committed = answered
+            }
+            return response
         case .notSent(let reason):
             return failure(.unavailable, reason, notProcessed: true, connectionLevel: true)
         case .connectionLost(let reason):
@@ -74,7 +82,9 @@ package enum GRPCResponseInterpreter {
         }
         let code = GRPCStatusCode(grpcStatusValue: grpcStatus)
         guard code == .ok else {
-            return failure(code, grpcMessage, pushback: pushback)
+            var response = failure(code, grpcMessage, pushback: pushback)
+            response.mark { $0.committed = !trailersOnly }
+            return response
         }
         if let httpStatus, httpStatus != 200 {
             return failure(GRPCStatusMapping.code(forHTTPStatus: httpStatus), "HTTP status \(httpStatus)")

@@ -11,6 +11,15 @@ package struct GRPCUnaryResponse: Sendable {
         package var retryPushback: RetryPushback?
         /// True when the connection failed or could not be made, rather than the server answering.
         package var connectionLevel = false
+        /// True when the server reset the stream with REFUSED_STREAM (or it sat above a GOAWAY's
+        /// last-stream-id): the connection had no room for it.
+        package var refusedStream = false
+        /// True when the server turned the stream away before answering it (REFUSED_STREAM or
+        /// ENHANCE_YOUR_CALM before any response headers): flow control, not a sign of ill health.
+        package var turnedAway = false
+        /// True once response headers arrived before the status (not Trailers-Only): the server
+        /// committed to this attempt, so it is not retried (gRPC A6).
+        package var committed = false
     }
 
     /// The server's instruction about retrying (`grpc-retry-pushback-ms`).
@@ -23,4 +32,13 @@ package struct GRPCUnaryResponse: Sendable {
 
     /// The decoded message bytes, or the failure.
     package var result: Result<[UInt8], Failure>
+}
+
+extension GRPCUnaryResponse {
+    /// Changes the failure, if this is one.
+    mutating func mark(_ change: (inout Failure) -> Void) {
+        guard case .failure(var failure) = result else { return }
+        change(&failure)
+        result = .failure(failure)
+    }
 }

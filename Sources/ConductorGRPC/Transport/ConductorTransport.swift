@@ -1,0 +1,35 @@
+import BridgeResilience
+
+/// What the pool needs from a protocol underneath: connections that report their lifecycle, and
+/// one request/response exchange at a time on them. The nghttp2 connection is the production
+/// implementation (``NGHTTP2Transport``); tests script one in process, so that every rule of the
+/// pool and the retry loop runs without sockets and with a manual clock.
+protocol ConductorTransport: Sendable {
+    /// Starts connecting to `endpoint`; `onEvent` receives the connection's lifecycle events, from
+    /// any thread, possibly before this function returns. `CLOSED` is the last event.
+    func connect(
+        to endpoint: PoolEndpoint,
+        settings: TransportConnectionSettings,
+        onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void
+    ) -> any TransportConnection
+}
+
+/// Per-connection settings the pool chooses.
+struct TransportConnectionSettings: Sendable {
+    /// How long connecting may take, up to the server's first SETTINGS.
+    var connectTimeout: Duration
+    /// Keepalive PING interval (nil: off); the pool doubles it after `too_many_pings`.
+    var keepaliveInterval: Duration?
+}
+
+/// One connection of a ``ConductorTransport``.
+protocol TransportConnection: AnyObject, Sendable {
+    /// Sends one request and waits for the whole response; never throws (every failure is an
+    /// outcome of the result); Task cancellation resets the stream.
+    func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int) async
+        -> HTTP2StreamResult
+    /// Stops new streams and closes once the open ones have finished.
+    func shutdown()
+    /// Transport counters, when the transport keeps any.
+    var transportStatistics: HTTP2Connection.Statistics? { get }
+}
