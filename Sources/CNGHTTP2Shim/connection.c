@@ -490,10 +490,16 @@ static void read_socket(h2shim_conn *conn) {
             bool alive = conn->ssl ? receive_tls(conn, buf, (size_t)n) : receive_plain(conn, buf, (size_t)n);
             if (!alive || (size_t)n < sizeof buf) return;
         } else if (n == 0) {
-            char reason[200];
+            char reason[320];
             if (conn->goaway_detail[0])
                 snprintf(reason, sizeof reason, "connection closed by %s after GOAWAY (%s)", conn->peer_label,
                          conn->goaway_detail);
+            else if (!conn->ready_reported && conn->ssl)
+                snprintf(reason, sizeof reason, "TLS connection closed by %s%s", conn->peer_label, tls_rejection_hint(conn));
+            else if (!conn->ready_reported && atomic_load_explicit(&conn->bytes_read, memory_order_relaxed) == 0)
+                snprintf(reason, sizeof reason,
+                         "connection closed by %s before it sent anything (a TLS server closes a cleartext client so: "
+                         "use grpcs:// if it speaks TLS)", conn->peer_label);
             else
                 snprintf(reason, sizeof reason, "connection closed by %s", conn->peer_label);
             conn_fail(conn, reason, conn->calls == NULL);

@@ -189,6 +189,9 @@ nghttp2_data_provider session_body_provider(h2shim_call *call);
 
 /* ---- TLS over memory BIOs: the socket I/O stays in connection.c ---- */
 
+/* A hint for the operator when a TLS server turns the client away (client certificate required or
+   rejected); "" when there is nothing to add. Reads the pending OpenSSL error without taking it. */
+const char *tls_rejection_hint(h2shim_conn *conn);
 void tls_retain(h2shim_tls *tls);
 bool tls_start(h2shim_conn *conn);
 int tls_handshake(h2shim_conn *conn); /* 1 done, 0 in progress, -1 failed (conn->last_error set) */

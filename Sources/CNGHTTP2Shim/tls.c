@@ -245,6 +245,20 @@ bool tls_feed(h2shim_conn *conn, const uint8_t *data, size_t len) {
     return BIO_write(SSL_get_rbio(conn->ssl), data, (int)len) == (int)len;
 }
 
+const char *tls_rejection_hint(h2shim_conn *conn) {
+    int reason = ERR_GET_REASON(ERR_peek_error());
+    bool certificate_alert = reason == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED || reason == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+                             reason == SSL_R_TLSV1_ALERT_UNKNOWN_CA || reason == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN;
+    bool has_certificate = SSL_get_certificate(conn->ssl) != NULL;
+    if (has_certificate)
+        return certificate_alert ? " (the server rejected the client certificate)" : "";
+    if (certificate_alert)
+        return " (the server requires a client certificate: set CONDUCTOR_TLS_CERT_FILE and CONDUCTOR_TLS_KEY_FILE)";
+    if (!conn->ready_reported)
+        return " (before HTTP/2 began: the server may require a client certificate, see CONDUCTOR_TLS_CERT_FILE)";
+    return "";
+}
+
 ssize_t tls_read(h2shim_conn *conn, uint8_t *buf, size_t cap) {
     int n = SSL_read(conn->ssl, buf, (int)cap);
     if (n > 0) return n;
@@ -252,10 +266,11 @@ ssize_t tls_read(h2shim_conn *conn, uint8_t *buf, size_t cap) {
     drain_output(conn);
     if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return 0;
     if (error == SSL_ERROR_ZERO_RETURN) {
-        snprintf(conn->last_error, sizeof conn->last_error, "TLS connection closed by %s", conn->peer_label);
+        snprintf(conn->last_error, sizeof conn->last_error, "TLS connection closed by %s%s", conn->peer_label,
+                 tls_rejection_hint(conn));
     } else {
-        char what[200];
-        snprintf(what, sizeof what, "TLS error from %s", conn->peer_label);
+        char what[300];
+        snprintf(what, sizeof what, "TLS error from %s%s", conn->peer_label, tls_rejection_hint(conn));
         openssl_error(conn->last_error, sizeof conn->last_error, what);
     }
     return -1;

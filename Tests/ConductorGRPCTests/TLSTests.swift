@@ -63,6 +63,7 @@ import Testing
         let without = try client("grpcs://127.0.0.1:\(server.port)")
         let error = await failure(without)
         #expect(error?.code == .unavailable, "\(String(describing: error))")
+        #expect(error?.message.contains("client certificate") == true, "the error names the likely cause: \(String(describing: error))")
         #expect(server.log().count == 1, "the server never saw the call without a certificate")
         await without.shutdown()
     }
@@ -137,6 +138,7 @@ import Testing
         #expect(clock.now - start < .seconds(2))
         #expect(plainToTLS?.code == .unavailable)
         #expect(plainToTLS?.message.contains("127.0.0.1:\(tlsServer.port)") == true, "\(String(describing: plainToTLS))")
+        #expect(plainToTLS?.message.contains("TLS") == true, "the error names the likely cause: \(String(describing: plainToTLS))")
 
         let plainServer = try await ReferenceConductor.start()
         start = clock.now
