@@ -26,6 +26,7 @@ enum ConfigurationSummary {
             ("CONDUCTOR_KEEPALIVE_INTERVAL", .number(configuration.keepaliveInterval.map(seconds) ?? 0)),
             ("CONDUCTOR_KEEPALIVE_TIMEOUT", .number(seconds(configuration.keepaliveTimeout))),
             ("CONDUCTOR_CONNECTIONS_PER_ENDPOINT", .integer(configuration.connectionsPerEndpoint)),
+            ("CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT", .integer(configuration.maxConnectionsPerEndpoint)),
             ("CONDUCTOR_MAX_PENDING_CALLS", .integer(configuration.maxPendingCalls)),
             ("CONDUCTOR_HEALTH_CHECK_INTERVAL", .number(configuration.healthCheckInterval.map(seconds) ?? 0)),
             ("CONDUCTOR_HEALTH_CHECK_SERVICE", .text(configuration.healthCheckService.rawValue)),

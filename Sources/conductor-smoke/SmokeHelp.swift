@@ -43,6 +43,7 @@ enum SmokeHelp {
       CONDUCTOR_KEEPALIVE_INTERVAL        30 s      0 or 10-3600
       CONDUCTOR_KEEPALIVE_TIMEOUT         20 s      1-300
       CONDUCTOR_CONNECTIONS_PER_ENDPOINT  1         1-16
+      CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT 4      1-64 (more open when all are at the stream limit)
       CONDUCTOR_MAX_PENDING_CALLS         1000      0-100000
       CONDUCTOR_HEALTH_CHECK_INTERVAL     30 s      0 or 1-3600
       CONDUCTOR_HEALTH_CHECK_SERVICE      conductor conductor | grpc
