@@ -150,7 +150,7 @@ static void close_socket(h2shim_conn *conn) {
 
 /* Ends the connection: every call still on it completes (NOT_SENT if its request never left,
    CONNECTION_LOST otherwise), then CLOSED is reported and the loop drops its reference. */
-void conn_fail(h2shim_conn *conn, const char *reason, bool orderly) {
+void conn_end(h2shim_conn *conn, const char *reason, bool orderly) {
     if (conn->state == CONN_CLOSED) return;
     conn->state = CONN_CLOSED;
     loop_unschedule(conn->loop, &conn->connect_timer);
@@ -219,7 +219,7 @@ static void schedule_keepalive(h2shim_conn *conn, uint64_t due) {
 /* The byte stream is ready for HTTP/2 (after TCP connect, or after the TLS handshake). */
 static void start_session(h2shim_conn *conn) {
     if (open_session(conn) != 0) {
-        conn_fail(conn, "cannot create an HTTP/2 session (out of memory)", false);
+        conn_end(conn, "cannot create an HTTP/2 session (out of memory)", false);
         return;
     }
     conn->state = conn->shutdown_requested ? CONN_DRAINING : CONN_OPEN;
@@ -245,7 +245,7 @@ static void on_connected(h2shim_conn *conn) {
     }
     conn->state = CONN_TLS_HANDSHAKE;
     loop_watch(conn->loop, conn, conn->fd, false);
-    if (!tls_start(conn) || tls_handshake(conn) < 0) conn_fail(conn, conn->last_error, false);
+    if (!tls_start(conn) || tls_handshake(conn) < 0) conn_end(conn, conn->last_error, false);
 }
 
 static void connect_next_address(h2shim_conn *conn) {
@@ -271,7 +271,7 @@ static void connect_next_address(h2shim_conn *conn) {
         set_error(conn, "connect to", errno);
         close_socket(conn);
     }
-    conn_fail(conn, conn->last_error[0] ? conn->last_error : "no address to connect to", false);
+    conn_end(conn, conn->last_error[0] ? conn->last_error : "no address to connect to", false);
 }
 
 static void *resolve_thread(void *arg) {
@@ -319,7 +319,7 @@ void conn_start_connect(h2shim_conn *conn) {
     loop_schedule(conn->loop, &conn->connect_timer, monotonic_now_ns() + conn->options.connect_timeout_ns);
     if (conn->options.is_unix) {
         if (!make_unix_address(conn)) {
-            conn_fail(conn, "invalid unix socket path", false);
+            conn_end(conn, "invalid unix socket path", false);
             return;
         }
     } else if (!resolve_numeric(conn)) {
@@ -332,7 +332,7 @@ void conn_start_connect(h2shim_conn *conn) {
         pthread_attr_destroy(&attr);
         if (rv != 0) {
             h2shim_conn_release(conn);
-            conn_fail(conn, "cannot start a resolver thread", false);
+            conn_end(conn, "cannot start a resolver thread", false);
         }
         return;
     }
@@ -345,7 +345,7 @@ void conn_finish_resolve(h2shim_conn *conn) {
     if (conn->resolve_error != 0) {
         snprintf(conn->last_error, sizeof conn->last_error, "cannot resolve %s: %s", conn->peer_label,
                  gai_strerror(conn->resolve_error));
-        conn_fail(conn, conn->last_error, false);
+        conn_end(conn, conn->last_error, false);
         return;
     }
     conn->next_address = conn->addresses;
@@ -400,7 +400,7 @@ void conn_begin_shutdown(h2shim_conn *conn) {
     case CONN_RESOLVING:
     case CONN_CONNECTING:
     case CONN_TLS_HANDSHAKE:
-        conn_fail(conn, "connection shut down before it was established", true);
+        conn_end(conn, "connection shut down before it was established", true);
         break;
     case CONN_OPEN:
         conn->state = CONN_DRAINING;
@@ -433,7 +433,7 @@ static void fail_not_http2(h2shim_conn *conn, const uint8_t *data, size_t len) {
     char reason[240];
     snprintf(reason, sizeof reason, "%s is not an HTTP/2 server: it sent %s instead of SETTINGS%s", conn->peer_label,
              first, tls_record ? " (it speaks TLS: use grpcs://)" : "");
-    conn_fail(conn, reason, false);
+    conn_end(conn, reason, false);
 }
 
 /* Hands received HTTP/2 bytes to nghttp2; false once the connection has failed. */
@@ -442,7 +442,7 @@ static bool receive_plain(h2shim_conn *conn, const uint8_t *data, size_t len) {
     if (rv < 0) {
         char reason[160];
         snprintf(reason, sizeof reason, "HTTP/2 protocol error from %s: %s", conn->peer_label, nghttp2_strerror((int)rv));
-        conn_fail(conn, reason, false);
+        conn_end(conn, reason, false);
         return false;
     }
     if (conn->preface_invalid) {
@@ -455,13 +455,13 @@ static bool receive_plain(h2shim_conn *conn, const uint8_t *data, size_t len) {
 /* Hands received TLS records to OpenSSL: first the handshake, then the decrypted HTTP/2 bytes. */
 static bool receive_tls(h2shim_conn *conn, const uint8_t *data, size_t len) {
     if (!tls_feed(conn, data, len)) {
-        conn_fail(conn, "out of memory while receiving", false);
+        conn_end(conn, "out of memory while receiving", false);
         return false;
     }
     if (conn->state == CONN_TLS_HANDSHAKE) {
         int rv = tls_handshake(conn);
         if (rv < 0) {
-            conn_fail(conn, conn->last_error, false);
+            conn_end(conn, conn->last_error, false);
             return false;
         }
         if (rv == 0) return true;
@@ -473,7 +473,7 @@ static bool receive_tls(h2shim_conn *conn, const uint8_t *data, size_t len) {
         ssize_t n = tls_read(conn, plain, sizeof plain);
         if (n == 0) return true;
         if (n < 0) {
-            conn_fail(conn, conn->last_error, conn->calls == NULL);
+            conn_end(conn, conn->last_error, conn->calls == NULL);
             return false;
         }
         if (!receive_plain(conn, plain, (size_t)n)) return false;
@@ -502,13 +502,13 @@ static void read_socket(h2shim_conn *conn) {
                          "use grpcs:// if it speaks TLS)", conn->peer_label);
             else
                 snprintf(reason, sizeof reason, "connection closed by %s", conn->peer_label);
-            conn_fail(conn, reason, conn->calls == NULL);
+            conn_end(conn, reason, conn->calls == NULL);
             return;
         } else {
             if (errno == EAGAIN || errno == EWOULDBLOCK) return;
             if (errno == EINTR) continue;
             set_error(conn, "read from", errno);
-            conn_fail(conn, conn->last_error, false);
+            conn_end(conn, conn->last_error, false);
             return;
         }
     }
@@ -551,7 +551,7 @@ static bool write_pending(h2shim_conn *conn) {
             return true;
         }
         set_error(conn, "write to", n < 0 ? errno : EPIPE);
-        conn_fail(conn, conn->last_error, false);
+        conn_end(conn, conn->last_error, false);
         return false;
     }
     if (conn->want_epollout) {
@@ -578,18 +578,18 @@ void conn_flush(h2shim_conn *conn) {
             if (n < 0) {
                 char reason[160];
                 snprintf(reason, sizeof reason, "HTTP/2 session error: %s", nghttp2_strerror((int)n));
-                conn_fail(conn, reason, false);
+                conn_end(conn, reason, false);
                 return;
             }
             if (n == 0) break;
             if (!byte_buffer_append(frames, data, (size_t)n)) {
-                conn_fail(conn, "out of memory while sending", false);
+                conn_end(conn, "out of memory while sending", false);
                 return;
             }
         }
         if (conn->ssl) {
             if (!tls_write(conn, conn->plain.data, conn->plain.len)) {
-                conn_fail(conn, conn->last_error, false);
+                conn_end(conn, conn->last_error, false);
                 return;
             }
             conn->plain.len = 0;
@@ -600,7 +600,7 @@ void conn_flush(h2shim_conn *conn) {
     if (conn->outbuf.len) return;
     bool drained = conn->state == CONN_DRAINING && conn->calls == NULL;
     bool finished = !nghttp2_session_want_read(conn->session) && !nghttp2_session_want_write(conn->session);
-    if (drained || finished) conn_fail(conn, "connection drained", true);
+    if (drained || finished) conn_end(conn, "connection drained", true);
 }
 
 /* ---- timers ---- */
@@ -613,7 +613,7 @@ void conn_on_timer(h2shim_conn *conn, timer *t) {
         char reason[200];
         snprintf(reason, sizeof reason, "connect to %s timed out after %.1f s (no HTTP/2 SETTINGS received)",
                  conn->peer_label, (double)conn->options.connect_timeout_ns / 1e9);
-        conn_fail(conn, reason, false);
+        conn_end(conn, reason, false);
         return;
     }
     uint64_t interval = conn->options.keepalive_interval_ns;
@@ -623,7 +623,7 @@ void conn_on_timer(h2shim_conn *conn, timer *t) {
             char reason[160];
             snprintf(reason, sizeof reason, "keepalive ping to %s not acknowledged within %.1f s",
                      conn->peer_label, (double)conn->options.keepalive_timeout_ns / 1e9);
-            conn_fail(conn, reason, false);
+            conn_end(conn, reason, false);
         } else {
             schedule_keepalive(conn, conn->ping_sent_ns + conn->options.keepalive_timeout_ns);
         }

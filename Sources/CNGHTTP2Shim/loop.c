@@ -104,7 +104,7 @@ static void run_command(command *cmd) {
     }
     case CMD_CLOSE: {
         h2shim_conn *conn = CONTAINER_OF(cmd, h2shim_conn, close_cmd);
-        conn_fail(conn, "closed by the client", true);
+        conn_end(conn, "closed by the client", true);
         h2shim_conn_release(conn);
         break;
     }

@@ -125,7 +125,7 @@ import Testing
         server.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try server.run()
         defer { server.terminate() }
-        try await Task.sleep(for: .milliseconds(300))
+        try await waitUntilListening(port: port)
         let error = await failure(try client("grpcs://127.0.0.1:\(port)"))
         #expect(error?.message.contains("did not agree to HTTP/2 (ALPN h2 required") == true, "\(String(describing: error))")
     }

@@ -25,7 +25,9 @@ import Testing
         #expect(error?.code == .deadlineExceeded)
         #expect(error?.kind == .deadlineExceeded)
         #expect(elapsed >= .milliseconds(300))
-        #expect(elapsed < .milliseconds(400), "deadline + 100 ms, took \(elapsed)")
+        // Not a latency bound (a loaded machine may delay the resumption): the call must not wait
+        // for the server's 5 s answer. The deadline's precision is tested in process, on a manual clock.
+        #expect(elapsed < .seconds(4), "the local deadline ended the call, took \(elapsed)")
         let seen = await server.waitForLog { $0.method == "GetDayProof" }
         #expect(seen?.outcome == "cancelled")
         await client.shutdown()
@@ -195,4 +197,25 @@ func unusedPort() throws -> Int {
     _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Returns once something accepts TCP connections on 127.0.0.1:`port` (a server started as a
+/// process is ready only then); gives up after `timeout`.
+func waitUntilListening(port: Int, timeout: Duration = .seconds(10)) async throws {
+    let clock = ContinuousClock()
+    let end = clock.now + timeout
+    while clock.now < end {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        close(fd)
+        if connected == 0 { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("nothing listened on 127.0.0.1:\(port) within \(timeout)")
 }

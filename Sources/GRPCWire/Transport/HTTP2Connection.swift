@@ -1,11 +1,10 @@
 import CNGHTTP2Shim
-import LockedState
 
 /// One HTTP/2 connection owned by the shim's event loop, seen from Swift.
 ///
-/// Calls may be started at once: while the connection is being established they wait in the
-/// shim and leave as soon as the socket is connected. The connection reports its lifecycle
-/// through `onEvent` (called on the loop thread; keep it short).
+/// The shim would hold calls started while connecting until the socket is up, but the pool starts
+/// none before the server's SETTINGS (its `.ready` event), when the stream limit is known. The
+/// connection reports its lifecycle through `onEvent` (called on the loop thread; keep it short).
 package final class HTTP2Connection: Sendable {
     /// Where to connect.
     package struct Target: Sendable, Hashable {
@@ -23,11 +22,6 @@ package final class HTTP2Connection: Sendable {
             self.isUnixSocket = isUnixSocket
         }
 
-        /// `host:port`, `[v6]:port` or `unix:path`.
-        package var label: String {
-            if isUnixSocket { return "unix:\(host)" }
-            return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        }
     }
 
     /// Connection-level settings.
@@ -87,34 +81,11 @@ package final class HTTP2Connection: Sendable {
         package var tlsSessionResumed: Bool
     }
 
-    /// Where the connection is in its life.
-    package enum State: Sendable, Equatable {
-        /// Resolving, connecting, or waiting for the server's SETTINGS; calls may be started.
-        case connecting
-        /// Usable.
-        case ready
-        /// A GOAWAY arrived: streams already open finish, new ones are refused.
-        case draining
-        /// Gone.
-        case closed
-    }
-
     /// The endpoint this connection goes to.
     package let target: Target
     private let shim: ShimConnectionHandle
     private var handle: OpaquePointer { shim.pointer }
     private let events: ConnectionEvents
-
-    /// Where the connection is in its life.
-    package var state: State { events.state.withLock { $0 } }
-
-    /// Whether a new call should be started here (connecting or ready).
-    package var acceptsNewCalls: Bool {
-        switch state {
-        case .connecting, .ready: true
-        case .draining, .closed: false
-        }
-    }
 
     /// Starts connecting at once; `onEvent` receives the lifecycle events.
     package init(target: Target, options: Options = Options(), onEvent: (@Sendable (Event) -> Void)? = nil) {
@@ -168,11 +139,6 @@ package final class HTTP2Connection: Sendable {
         h2shim_conn_shutdown(handle)
     }
 
-    /// Fails every call on the connection and closes it now.
-    package func close() {
-        h2shim_conn_close(handle)
-    }
-
     /// A snapshot of the shim's counters.
     package var statistics: Statistics {
         var stats = h2shim_conn_stats()
@@ -203,10 +169,9 @@ package final class HTTP2Connection: Sendable {
 
 }
 
-/// The shim's event context and the connection's state. The shim holds a reference until CLOSED,
-/// which may come after the last Swift reference to the connection is gone.
+/// The shim's event context. The shim holds a reference until CLOSED, which may come after the
+/// last Swift reference to the connection is gone.
 private final class ConnectionEvents: Sendable {
-    let state = Locked(HTTP2Connection.State.connecting)
     private let handler: (@Sendable (HTTP2Connection.Event) -> Void)?
 
     init(handler: (@Sendable (HTTP2Connection.Event) -> Void)?) {
@@ -214,14 +179,6 @@ private final class ConnectionEvents: Sendable {
     }
 
     func deliver(_ event: HTTP2Connection.Event) {
-        state.withLock { state in
-            switch event {
-            case .ready: if state == .connecting { state = .ready }
-            case .goaway: if state != .closed { state = .draining }
-            case .keepaliveTimeout, .settings: break
-            case .closed: state = .closed
-            }
-        }
         handler?(event)
     }
 }

@@ -1,6 +1,7 @@
 import BridgeResilience
 @testable import ConductorGRPC
 import Logging
+import Testing
 
 /// The real ``ConductorClient`` — pool, retries, breaker, budget, deadlines — over the scripted
 /// transport and the manual clock: every rule runs deterministically, with no network and no sleep.
@@ -30,9 +31,17 @@ struct InProcessClient {
         Task { try await client.submit(ConductorEvent(eventType: "test", epoch: 1, payload: [1])) }
     }
 
-    /// Returns once `count` calls are parked in the pool.
-    func waitForParkedCalls(_ count: Int) async {
-        while client.pool.parkedCallCount < count { await Task.yield() }
+    /// How many scheduler turns a waiting helper gives the client: far more than any rule needs,
+    /// so a broken rule fails the test instead of hanging it.
+    static let patience = 1_000_000
+
+    /// Returns once `count` calls are parked in the pool (records an issue if they never are).
+    func waitForParkedCalls(_ count: Int, sourceLocation: SourceLocation = #_sourceLocation) async {
+        for _ in 0..<Self.patience {
+            if client.pool.parkedCallCount >= count { return }
+            await Task.yield()
+        }
+        Issue.record("\(count) calls never parked (\(client.pool.parkedCallCount) did)", sourceLocation: sourceLocation)
     }
 
     /// The protobuf of a SERVING HealthCheckResponse.
@@ -65,10 +74,12 @@ func grpcTimeoutNanoseconds(_ value: String?) -> Int64? {
 
 /// The next exchange started on any of `connections` (whichever gets one first).
 func nextExchange(on connections: [ScriptedConnection]) async -> (connection: ScriptedConnection, exchange: ScriptedExchange) {
-    while true {
+    for _ in 0..<InProcessClient.patience {
         if let connection = connections.first(where: { $0.exchanges.pending > 0 }) {
             return (connection, await connection.exchanges.next())
         }
         await Task.yield()
     }
+    Issue.record("no exchange started on \(connections.count) connections")
+    return (connections[0], await connections[0].exchanges.next()) // the suite's time limit ends the test
 }

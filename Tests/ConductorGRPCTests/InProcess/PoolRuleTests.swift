@@ -3,7 +3,7 @@ import BridgeResilience
 import Testing
 
 /// The pool's rules, each driven by hand over the scripted transport and the manual clock.
-@Suite("Pool rules (in process)")
+@Suite("Pool rules (in process)", .timeLimit(.minutes(1)))
 struct PoolRuleTests {
     @Test func aColdConnectionOpensNoStreamBeforeTheServersSettingsAndThenNoMoreThanItsLimit() async throws {
         let harness = try InProcessClient()

@@ -4,7 +4,7 @@ import Testing
 
 /// The retry contract and the breaker, each driven by hand over the scripted transport and the
 /// manual clock.
-@Suite("Retry rules (in process)")
+@Suite("Retry rules (in process)", .timeLimit(.minutes(1)))
 struct RetryRuleTests {
     /// A client whose endpoints are all ready.
     private func readyClient(endpoints: Int = 1, configure: (inout ConductorConfiguration) -> Void = { _ in })
