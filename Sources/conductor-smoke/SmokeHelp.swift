@@ -1,6 +1,14 @@
-/// The long part of `--help`: what is checked, URL forms, the variables, output and exit codes.
-/// Keep it true to the README's tables.
+import ConductorGRPC
+
+/// The long part of `--help`: what is checked, URL forms, the variables (from
+/// ``ConductorSetting/all``), output and exit codes.
 enum SmokeHelp {
+    /// One line per setting: variable, default, range.
+    private static let variables = ConductorSetting.all.map { setting in
+        let plain = { (text: String) in text.replacingOccurrences(of: "`", with: "") }
+        return "  " + setting.variable.padding(39) + plain(setting.defaultText).padding(19) + plain(setting.rangeText)
+    }.joined(separator: "\n")
+
     static let discussion = """
     Checks, in order: connection + HealthCheck, GetDayProof (--day), SubmitEvent, \
     SubmitEventsBatch (--batch-size), then with --duration a GetDayProof load phase \
@@ -23,35 +31,7 @@ enum SmokeHelp {
       A comma-separated list is accepted: each entry is an endpoint of the client's pool.
 
     VARIABLES (every CONDUCTOR_* variable applies; default, range)
-      CONDUCTOR_MODE                      http      http | memory
-      CONDUCTOR_PROTOCOL                  grpc      grpc
-      CONDUCTOR_BASE_URL                  -         URL list, required in http mode
-      CONDUCTOR_MAX_RETRIES               3         0-10
-      CONDUCTOR_RETRY_DELAY               1.0 s     0.1-60
-      CONDUCTOR_RETRY_MAX_DELAY           10 s      0.1-300
-      CONDUCTOR_RETRY_BUDGET_TOKENS       10        1-1000
-      CONDUCTOR_RETRY_BUDGET_RATIO        0.1       0.01-1
-      CONDUCTOR_TIMEOUT                   30 s      1-300 (whole call, retries included)
-      CONDUCTOR_CIRCUIT_BREAKER_THRESHOLD 5         1-50
-      CONDUCTOR_CIRCUIT_BREAKER_TIMEOUT   60 s      10-600
-      CONDUCTOR_CACHE_TTL                 300 s     60-3600
-      CONDUCTOR_CACHE_SIZE                1000      100-10000
-      CONDUCTOR_CACHE_SERVE_STALE         false     bool
-      CONDUCTOR_SUBMIT_DEDUPLICATED       true      bool
-      CONDUCTOR_MAX_MESSAGE_BYTES         4194304   1024-268435456
-      CONDUCTOR_CONNECT_TIMEOUT           20 s      1-120
-      CONDUCTOR_KEEPALIVE_INTERVAL        30 s      0 or 10-3600
-      CONDUCTOR_KEEPALIVE_TIMEOUT         20 s      1-300
-      CONDUCTOR_CONNECTIONS_PER_ENDPOINT  1         1-16
-      CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT 4      1-64 (more open when all are at the stream limit)
-      CONDUCTOR_MAX_PENDING_CALLS         1000      0-100000
-      CONDUCTOR_HEALTH_CHECK_INTERVAL     30 s      0 or 1-3600
-      CONDUCTOR_HEALTH_CHECK_SERVICE      conductor conductor | grpc
-      CONDUCTOR_DNS_REFRESH_INTERVAL      30 s      1-3600
-      CONDUCTOR_TLS_CA_FILE               system    PEM file: CAs grpcs:// servers are checked against
-      CONDUCTOR_TLS_CERT_FILE             -         PEM file: client certificate (mutual TLS)
-      CONDUCTOR_TLS_KEY_FILE              -         PEM file: its key (both or neither)
-      CONDUCTOR_TLS_SERVER_NAME           the host  name checked in the certificate and sent as SNI
+    \(variables)
     --dry-run prints the effective value of each.
 
     OUTPUT
@@ -74,4 +54,11 @@ enum SmokeHelp {
       conductor-smoke --target grpc://conductor:50051 --duration 10 --concurrency 32
       CONDUCTOR_MODE=memory conductor-smoke --json --metrics
     """
+}
+
+extension String {
+    /// The string followed by spaces up to `width` characters (at least one space).
+    fileprivate func padding(_ width: Int) -> String {
+        self + String(repeating: " ", count: Swift.max(1, width - count))
+    }
 }

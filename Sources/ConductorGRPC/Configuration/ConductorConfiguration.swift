@@ -1,7 +1,7 @@
 import BridgeResilience
 
-/// Everything the client can be configured with. The defaults are those of the environment
-/// variables (see ``fromEnvironment(_:)`` and the README's table).
+/// Everything the client can be configured with. Each property's variable, default, range and
+/// meaning are stated once, in ``ConductorSetting/all`` (the README's table shows the same).
 public struct ConductorConfiguration: Sendable, Hashable {
     /// Where calls go.
     public enum Mode: String, Sendable, Hashable {
@@ -15,61 +15,58 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public var mode: Mode = .remote
     /// The conductor's addresses (`CONDUCTOR_BASE_URL`); required in remote mode.
     public var endpoints: [ConductorEndpoint] = []
-    /// Retries after the first attempt (`CONDUCTOR_MAX_RETRIES`, 0...10, default 3).
+    /// Retries after the first attempt (`CONDUCTOR_MAX_RETRIES`).
     public var maxRetries: Int = 3
-    /// The backoff base (`CONDUCTOR_RETRY_DELAY`, 0.1...60 s, default 1 s).
+    /// The backoff base (`CONDUCTOR_RETRY_DELAY`).
     public var retryDelay: Duration = .seconds(1)
-    /// The backoff cap (`CONDUCTOR_RETRY_MAX_DELAY`, 0.1...300 s, default 10 s).
+    /// The backoff cap (`CONDUCTOR_RETRY_MAX_DELAY`).
     public var retryMaxDelay: Duration = .seconds(10)
-    /// Retry throttling: the token bucket's size (`CONDUCTOR_RETRY_BUDGET_TOKENS`, 1...1000, default 10).
+    /// Retry throttling: the token bucket's size (`CONDUCTOR_RETRY_BUDGET_TOKENS`).
     /// Retries stop while fewer than half the tokens are left; each retryable failure costs one.
     public var retryBudgetMaxTokens: Int = 10
-    /// Retry throttling: tokens earned per successful call (`CONDUCTOR_RETRY_BUDGET_RATIO`, 0.01...1,
-    /// default 0.1). Over time retries stay below this fraction of successful calls, so a failing
+    /// Retry throttling: tokens earned per successful call (`CONDUCTOR_RETRY_BUDGET_RATIO`). Over time retries stay below this fraction of successful calls, so a failing
     /// conductor receives at most about (1 + ratio)× the offered load.
     public var retryBudgetTokenRatio: Double = 0.1
-    /// The whole-call deadline, retries included (`CONDUCTOR_TIMEOUT`, 1...300 s, default 30 s).
+    /// The whole-call deadline, retries included (`CONDUCTOR_TIMEOUT`).
     public var timeout: Duration = .seconds(30)
-    /// Consecutive failures that open a circuit breaker (`CONDUCTOR_CIRCUIT_BREAKER_THRESHOLD`, 1...50, default 5).
+    /// Consecutive failures that open a circuit breaker (`CONDUCTOR_CIRCUIT_BREAKER_THRESHOLD`).
     public var circuitBreakerThreshold: Int = 5
-    /// How long an open breaker rejects calls (`CONDUCTOR_CIRCUIT_BREAKER_TIMEOUT`, 10...600 s, default 60 s).
+    /// How long an open breaker rejects calls (`CONDUCTOR_CIRCUIT_BREAKER_TIMEOUT`).
     public var circuitBreakerTimeout: Duration = .seconds(60)
-    /// How long a non-canonical day proof is cached (`CONDUCTOR_CACHE_TTL`, 60...3600 s, default 300 s).
+    /// How long a non-canonical day proof is cached (`CONDUCTOR_CACHE_TTL`).
     public var cacheTTL: Duration = .seconds(300)
-    /// How many day proofs the cache holds (`CONDUCTOR_CACHE_SIZE`, 100...10000, default 1000).
+    /// How many day proofs the cache holds (`CONDUCTOR_CACHE_SIZE`).
     public var cacheSize: Int = 1000
     /// Whether an expired non-canonical day proof is returned when the conductor cannot be reached
-    /// (`CONDUCTOR_CACHE_SERVE_STALE`, default false).
+    /// (`CONDUCTOR_CACHE_SERVE_STALE`).
     public var serveStaleDayProofs: Bool = false
     /// Whether the conductor deduplicates submits by event hash, which makes retrying a submit
-    /// after UNAVAILABLE safe (`CONDUCTOR_SUBMIT_DEDUPLICATED`, default true).
+    /// after UNAVAILABLE safe (`CONDUCTOR_SUBMIT_DEDUPLICATED`).
     public var submitsAreDeduplicated: Bool = true
-    /// The largest response message accepted (`CONDUCTOR_MAX_MESSAGE_BYTES`, 1 KiB...256 MiB, default 4 MiB).
+    /// The largest response message accepted (`CONDUCTOR_MAX_MESSAGE_BYTES`).
     public var maxReceiveMessageBytes: Int = 4 << 20
-    /// How long connecting may take (`CONDUCTOR_CONNECT_TIMEOUT`, 1...120 s, default 20 s).
+    /// How long connecting may take (`CONDUCTOR_CONNECT_TIMEOUT`).
     public var connectTimeout: Duration = .seconds(20)
-    /// Keepalive PING interval while calls are open (`CONDUCTOR_KEEPALIVE_INTERVAL`, 0 = off or 10...3600 s, default 30 s).
+    /// Keepalive PING interval while calls are open (`CONDUCTOR_KEEPALIVE_INTERVAL`).
     public var keepaliveInterval: Duration? = .seconds(30)
-    /// How long a keepalive PING may wait for its ACK (`CONDUCTOR_KEEPALIVE_TIMEOUT`, 1...300 s, default 20 s).
+    /// How long a keepalive PING may wait for its ACK (`CONDUCTOR_KEEPALIVE_TIMEOUT`).
     public var keepaliveTimeout: Duration = .seconds(20)
 
-    /// HTTP/2 connections per endpoint (`CONDUCTOR_CONNECTIONS_PER_ENDPOINT`, 1...16, default 1;
-    /// one connection multiplexes hundreds of calls).
+    /// HTTP/2 connections per endpoint (`CONDUCTOR_CONNECTIONS_PER_ENDPOINT`).
     public var connectionsPerEndpoint: Int = 1
-    /// The most HTTP/2 connections one endpoint may get (`CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`,
-    /// 1...64, default 4; ``connectionsPerEndpoint`` when that is larger). When every connection of an endpoint
-    /// is at the server's stream limit and calls wait, another connection opens, up to this bound.
+    /// The most HTTP/2 connections one endpoint may get (`CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`;
+    /// ``connectionsPerEndpoint`` when that is larger). When every connection of an endpoint is at
+    /// the server's stream limit and calls wait, another connection opens, up to this bound.
     public var maxConnectionsPerEndpoint: Int = 4
     /// Calls that may wait for a free stream when every connection is at the server's
-    /// SETTINGS_MAX_CONCURRENT_STREAMS (`CONDUCTOR_MAX_PENDING_CALLS`, 0...100000, default 1000);
+    /// SETTINGS_MAX_CONCURRENT_STREAMS (`CONDUCTOR_MAX_PENDING_CALLS`);
     /// beyond it calls fail at once as saturated.
     public var maxPendingCalls: Int = 1000
-    /// How often each endpoint's health is checked (`CONDUCTOR_HEALTH_CHECK_INTERVAL`, 0 = off or
-    /// 1...3600 s, default 30 s). NOT_SERVING takes an endpoint out of rotation until it serves again.
+    /// How often each endpoint's health is checked (`CONDUCTOR_HEALTH_CHECK_INTERVAL`). NOT_SERVING takes an endpoint out of rotation until it serves again.
     public var healthCheckInterval: Duration? = .seconds(30)
     /// Which health service the checks call (`CONDUCTOR_HEALTH_CHECK_SERVICE`, `conductor` or `grpc`).
     public var healthCheckService: HealthCheckService = .conductor
-    /// How often `dns:///` endpoints are resolved again (`CONDUCTOR_DNS_REFRESH_INTERVAL`, 1...3600 s, default 30 s).
+    /// How often `dns:///` endpoints are resolved again (`CONDUCTOR_DNS_REFRESH_INTERVAL`).
     public var dnsRefreshInterval: Duration = .seconds(30)
     /// PEM file of the CA certificates that TLS servers are verified against
     /// (`CONDUCTOR_TLS_CA_FILE`); the system trust store when nil.

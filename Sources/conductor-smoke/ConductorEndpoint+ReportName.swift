@@ -1,9 +1,0 @@
-import ConductorGRPC
-
-extension ConductorEndpoint {
-    /// How the report names the endpoint: `host:port` as in logs and metrics, with `grpcs://` in
-    /// front when it is reached over TLS, so that a TLS target never reads as cleartext.
-    var reportName: String {
-        usesTLS ? "grpcs://\(self)" : description
-    }
-}
