@@ -70,7 +70,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // Fuzz target: libFuzzer with Scripts/fuzz.sh; a corpus replayer in normal builds.
-        .executableTarget(name: "conductor-fuzz", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
+        .executableTarget(name: "conductor-fuzz", dependencies: ["GRPCWire", "CNGHTTP2"], swiftSettings: strictSwift),
 
         .testTarget(name: "GRPCWireTests", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
         .testTarget(name: "BridgeResilienceTests", dependencies: ["BridgeResilience", "LockedState"], swiftSettings: strictSwift),

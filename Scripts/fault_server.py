@@ -37,6 +37,9 @@ Modes (`--mode`):
                             (proof/event_hash "answered-before-end-stream")
   rst-after-trailers:<CODE> the same, with RST_STREAM(CODE)
   record                    like ok; the log says how the request's DATA frames and END_STREAM came
+  unadvertised-limit-100    like ok, but its SETTINGS carry no MAX_CONCURRENT_STREAMS (unlimited, by
+                            RFC 9113) while it enforces 100 as SwiftNIO's server does: the 101st open
+                            stream gets GOAWAY(PROTOCOL_ERROR) and the connection closes
 
 Options:
   --only-odd-days    the fault applies only to GetDayProof requests for an odd day; every other
@@ -56,6 +59,7 @@ Log (`--log FILE`): one JSON object per line, flushed per line, each with "event
                 "data"|"empty-data"|"headers"|"trailers", "end_stream_with_data": bool,
                 "last_data_frame_bytes"}                  the request's END_STREAM arrived
   answer       {"action"}                                 what the server did (mode or "ok")
+  goaway       {"open"}                                   unadvertised-limit-100 refused a stream
   reset        {"code", "code_value"}                     RST_STREAM received from the client
   sent         {"bytes", "why"}                           endless-data stopped sending
   received     {"bytes"}                                  raw bytes read (non-HTTP/2 modes)
@@ -77,6 +81,7 @@ import time
 from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.errors import ErrorCodes
+from h2.settings import SettingCodes
 from h2.events import (ConnectionTerminated, DataReceived, RemoteSettingsChanged, RequestReceived, StreamReset,
                        TrailersReceived, WindowUpdated)
 from h2.exceptions import ProtocolError, StreamClosedError
@@ -89,7 +94,8 @@ CONNECTION_MODES = {"settings-then-silence", "silent", "not-http2", "garbage"}
 STREAM_MODES = {"ok", "goaway-midstream", "goaway-refuse", "truncated-message", "prefix-2gib",
                 "compressed-no-encoding", "no-grpc-status", "content-type-html", "invalid-protobuf",
                 "never-ends", "endless-data", "huge-headers", "huge-trailers", "big-headers-and-trailers",
-                "trailers-then-rst-no-error", "record"}
+                "trailers-then-rst-no-error", "record", "unadvertised-limit-100"}
+ENFORCED_LIMIT = 100
 
 
 # ---- protobuf, by hand ----
@@ -231,6 +237,7 @@ class Request:
         self.data_frames_with_bytes = 0
         self.last_data_frame_bytes = 0
         self.answered = False
+        self.finished = False
         self.reset = False
 
     def day(self) -> int | None:
@@ -249,6 +256,8 @@ class Connection:
         self.reader = reader
         self.writer = writer
         self.h2 = H2Connection(H2Configuration(client_side=False, header_encoding=None, validate_inbound_headers=False))
+        if self.mode == "unadvertised-limit-100":
+            del self.h2.local_settings[SettingCodes.MAX_CONCURRENT_STREAMS]
         self.requests: dict[int, Request] = {}
         self.window_changed = asyncio.Event()
         self.closed = False
@@ -342,6 +351,12 @@ class Connection:
             request = Request(event.stream_id, headers.get(b":path", b"").decode())
             self.requests[event.stream_id] = request
             self.log("headers", event.stream_id, path=request.path)
+            if self.mode == "unadvertised-limit-100" and self.open_streams() > ENFORCED_LIMIT:
+                self.log("goaway", open=self.open_streams())
+                self.h2.close_connection(ErrorCodes.PROTOCOL_ERROR, b"fault-server: more than 100 streams")
+                await self.flush()
+                self.closed = True
+                return
             if event.stream_ended:
                 await self.request_ended(request, "headers")
             elif self.mode == "trailers-then-rst-no-error" or self.mode.startswith("rst-after-trailers:"):
@@ -389,13 +404,17 @@ class Connection:
         if self.server.only_odd_days:
             day = request.day()
             faulty = day is not None and day % 2 == 1
-        if not faulty or self.mode in ("ok", "record"):
+        if not faulty or self.mode in ("ok", "record", "unadvertised-limit-100"):
             if self.server.delay_ok > 0:
                 self.spawn(self.answer_later(request))
             else:
                 self.answer_ok(request)
             return
         await self.answer_with_fault(request)
+
+    def open_streams(self) -> int:
+        """Request streams neither answered to the end nor reset."""
+        return sum(1 for request in self.requests.values() if not request.finished and not request.reset)
 
     def send_headers(self, request: Request, headers, end_stream: bool = False) -> None:
         self.h2.send_headers(request.stream_id, headers, end_stream=end_stream)
@@ -418,6 +437,7 @@ class Connection:
             if message is not None:
                 self.send_data(request, frame(message))
             self.send_headers(request, trailers, end_stream=True)
+            request.finished = True
         except (StreamClosedError, ProtocolError) as error:
             self.log("error", request.stream_id, detail=repr(error))
 

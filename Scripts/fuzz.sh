@@ -4,8 +4,11 @@
 #   frames    the gRPC length-prefixed message decoder, fed in input-sized pieces
 #   response  status interpretation: headers, trailers, reset codes and body
 #   messages  every protobuf-c response decoder
+#   server    the fuzzer plays the server: a real connection on the real loop over a unix socket,
+#             three calls in flight, the server's frames generated from the input (corpus:
+#             Fuzz/corpus-server); every call must end once the server hangs up
 #
-#   Scripts/fuzz.sh [SECONDS] [DECODER...]    default 600 s (10 minutes) for each of the three
+#   Scripts/fuzz.sh [SECONDS] [DECODER...]    default 600 s (10 minutes) for each of the four
 #
 # New interesting inputs go to Fuzz/corpus-new/DECODER/ and logs to Fuzz/corpus-new/DECODER.log
 # (not committed); crashes to Fuzz/crashes/.
@@ -18,7 +21,8 @@ cd "$ROOT"
 seconds=${1:-600}
 shift || true
 decoders=("$@")
-[ ${#decoders[@]} -eq 0 ] && decoders=(frames response messages)
+[ ${#decoders[@]} -eq 0 ] && decoders=(frames response messages server)
+corpus_of() { if [ "$1" = server ]; then echo Fuzz/corpus-server; else echo Fuzz/corpus; fi; }
 build_log=$(mktemp)
 if ! swift build --product conductor-fuzz --scratch-path .build-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -DFUZZING >"$build_log" 2>&1; then
@@ -35,7 +39,7 @@ for decoder in "${decoders[@]}"; do
   mkdir -p "Fuzz/corpus-new/$decoder"
   if ! CONDUCTOR_FUZZ_DECODER="$decoder" .build-fuzz/debug/conductor-fuzz -max_total_time="$seconds" \
       -max_len=4096 -print_final_stats=1 -artifact_prefix="Fuzz/crashes/$decoder-" \
-      "Fuzz/corpus-new/$decoder" Fuzz/corpus >"Fuzz/corpus-new/$decoder.log" 2>&1; then
+      "Fuzz/corpus-new/$decoder" "$(corpus_of "$decoder")" >"Fuzz/corpus-new/$decoder.log" 2>&1; then
     echo "fuzz.sh: $decoder found a failure; see Fuzz/corpus-new/$decoder.log and Fuzz/crashes/" >&2
     status=1
   fi
@@ -48,21 +52,22 @@ done
 # corpus replay (which chooses the decoder by that byte) feeds it to the same decoder.
 added=0
 for decoder in "${decoders[@]}"; do
+  corpus=$(corpus_of "$decoder")
   merged=$(mktemp -d)
-  cp Fuzz/corpus/* "$merged/" # what is kept already: only inputs adding coverage to it are merged in
+  cp "$corpus"/* "$merged/" # what is kept already: only inputs adding coverage to it are merged in
   CONDUCTOR_FUZZ_DECODER="$decoder" .build-fuzz/debug/conductor-fuzz -merge=1 "$merged" "Fuzz/corpus-new/$decoder" \
     >/dev/null 2>&1 || true
-  count=$(.venv/bin/python - "$decoder" "$merged" <<'PY'
+  count=$(.venv/bin/python - "$decoder" "$merged" "$corpus" <<'PY'
 import hashlib, os, sys
-decoder, folder = sys.argv[1], sys.argv[2]
-selector = ["frames", "response", "messages"].index(decoder)
+decoder, folder, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
+selector = ["frames", "response", "messages", "server"].index(decoder)  # server ignores its first byte
 added = 0
 for name in sorted(os.listdir(folder)):
     data = open(os.path.join(folder, name), "rb").read()
-    if not data or os.path.exists(f"Fuzz/corpus/{name}"):  # empty, or one of the corpus copied in
+    if not data or os.path.exists(f"{corpus}/{name}"):  # empty, or one of the corpus copied in
         continue
     data = bytes([selector]) + data[1:]
-    path = f"Fuzz/corpus/{decoder}-found-{hashlib.sha1(data).hexdigest()[:12]}"
+    path = f"{corpus}/{decoder}-found-{hashlib.sha1(data).hexdigest()[:12]}"
     if not os.path.exists(path):
         open(path, "wb").write(data)
         added += 1
@@ -72,5 +77,5 @@ PY
   rm -rf "$merged"
   added=$((added + count))
 done
-echo "fuzz.sh: $added new inputs added to Fuzz/corpus (commit them: the test command replays that folder)"
+echo "fuzz.sh: $added new inputs added to Fuzz/corpus and Fuzz/corpus-server (commit them: the test command replays both)"
 exit "$status"

@@ -67,8 +67,9 @@ step "swift test"
 # 2-core machine with hundreds of concurrent calls; run side by side they starve each other.
 swift test --skip-build --no-parallel
 
-step "fuzz corpus replay (the decoders on every saved fuzz input)"
+step "fuzz corpus replay (the decoders, and the client against a server playing every saved input)"
 "$(swift build --show-bin-path)/conductor-fuzz" Fuzz/corpus/*
+CONDUCTOR_FUZZ_DECODER=server "$(swift build --show-bin-path)/conductor-fuzz" Fuzz/corpus-server/*
 
 step "conductor-bench smoke: a few hundred calls per scenario (the benchmark itself is Scripts/bench.sh)"
 bench_out=$(mktemp)

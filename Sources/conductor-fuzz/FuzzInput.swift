@@ -4,10 +4,15 @@ import GRPCWire
 import Glibc
 #endif
 
-/// The decoders under test. A fuzz input's first byte selects one, unless `CONDUCTOR_FUZZ_DECODER`
-/// pins a single decoder (then the first byte is skipped, so one corpus serves every run).
+/// The targets under test. A fuzz input's first byte selects one of the three decoders, unless
+/// `CONDUCTOR_FUZZ_DECODER` pins a single target (then the first byte is skipped, so one corpus
+/// serves every run). `server` (the fuzzer plays the server, see ``ServerPlay``) runs only pinned:
+/// its corpus is `Fuzz/corpus-server`.
 enum FuzzDecoder: String, CaseIterable {
-    case frames, response, messages
+    case frames, response, messages, server
+
+    /// The targets a first byte chooses among (its value modulo their count).
+    static let bySelector: [FuzzDecoder] = [.frames, .response, .messages]
 
     /// The decoder pinned by `CONDUCTOR_FUZZ_DECODER`, or nil to choose by first byte.
     static let pinned: FuzzDecoder? = {
@@ -26,11 +31,12 @@ enum FuzzInput {
     static func run(_ bytes: [UInt8]) {
         guard let selector = bytes.first else { return }
         let input = Array(bytes.dropFirst())
-        let decoder = FuzzDecoder.pinned ?? FuzzDecoder.allCases[Int(selector) % FuzzDecoder.allCases.count]
+        let decoder = FuzzDecoder.pinned ?? FuzzDecoder.bySelector[Int(selector) % FuzzDecoder.bySelector.count]
         switch decoder {
         case .frames: decodeFrames(input)
         case .response: interpretResponse(input)
         case .messages: decodeMessages(input)
+        case .server: ServerPlay.run(input)
         }
     }
 
@@ -94,6 +100,12 @@ struct ByteReader {
         let end = min(bytes.count, index + length)
         defer { index = end }
         return String(decoding: bytes[index..<end], as: UTF8.self)
+    }
+
+    mutating func take(_ count: Int) -> [UInt8] {
+        let end = min(bytes.count, index + count)
+        defer { index = end }
+        return Array(bytes[index..<end])
     }
 
     mutating func rest() -> [UInt8] {

@@ -94,4 +94,28 @@ import Testing
         await client.shutdown()
         restarted.stop()
     }
+
+    @Test func fiveHundredTwelveCallsAtAServerThatEnforcesAnUnadvertisedHundredStreamLimitCauseNoGOAWAYAndNoResend() async throws {
+        let server = try await FaultServer.start(mode: "unadvertised-limit-100", ["--delay-ok", "0.2"])
+        let client = try makeClient(server.url, timeout: .seconds(30)) { $0.healthCheckInterval = nil }
+        let failures = await withTaskGroup(of: ConductorError?.self) { group in
+            for day in 1...512 {
+                group.addTask {
+                    await conductorError { () async throws(ConductorError) in
+                        try await client.dayProof(Int32(day), cachePolicy: .reload)
+                    }
+                }
+            }
+            var failures: [ConductorError] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        let failed = failures.count, examples = failures.prefix(3).map(\.description)
+        #expect(failed == 0, "failures among 512 calls: \(examples)")
+        #expect(server.log("goaway").isEmpty, "no connection ever had more than 100 streams open")
+        #expect(server.log("request").count == 512, "every call reached the server exactly once")
+        let connections = server.log("connection").count
+        #expect(connections >= 2 && connections <= 4, "more connections opened for the waiting calls, up to the bound: \(connections)")
+        await client.shutdown()
+    }
 }
