@@ -135,7 +135,9 @@ import Testing
             fastBackoff(&configuration)
             configuration.keepaliveInterval = .seconds(1)
             configuration.keepaliveTimeout = .seconds(1)
-            configuration.connectTimeout = .seconds(1)
+            // The default connect timeout: the frozen process still accepts TCP, so its replacement
+            // connection stays connecting for 20 s, and no call may wait on it meanwhile.
+            configuration.connectTimeout = .seconds(20)
         }
         let load = LoadRun()
         let task = load.run(workers: 16) { n throws(ConductorError) in
@@ -144,7 +146,7 @@ import Testing
         try await Task.sleep(for: .seconds(1))
         frozen.freeze(true)
         defer { frozen.freeze(false) }
-        try await Task.sleep(for: .seconds(4))
+        try await Task.sleep(for: .seconds(6))
         load.stop.store(true, ordering: .relaxed)
         await task.value
         #expect(load.errors.withLock { $0 }.isEmpty, "\(load.errors.withLock { $0.prefix(3).map(\.description) })")

@@ -82,9 +82,10 @@ final class ChannelPool: Sendable {
                 if let immediate { continuation.resume(returning: immediate) }
             }
         } onCancel: {
-            guard let id = waiterID.withLock({ $0 }) else { return }
+            // Under the pool's lock, as the parking is: either the call is parked and found here,
+            // or it is not yet, and the parking sees the cancellation.
             let continuation = guarded.withLock { guarded -> Continuation? in
-                guard guarded.machine.cancelWaiter(id) else { return nil }
+                guard let id = waiterID.withLock({ $0 }), guarded.machine.cancelWaiter(id) else { return nil }
                 return guarded.parked.removeValue(forKey: id)
             }
             continuation?.resume(returning: .failure(Self.cancelledWhileWaiting(request.method)))

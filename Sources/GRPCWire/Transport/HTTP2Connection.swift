@@ -61,22 +61,10 @@ package final class HTTP2Connection: Sendable {
         case closed(reason: String, orderly: Bool)
     }
 
-    /// Counters from the shim.
+    /// What the pool reports of the shim's counters.
     package struct Statistics: Sendable {
-        /// Streams ever opened.
-        package var streamsStarted: UInt64
-        /// Streams open now.
-        package var streamsOpen: UInt64
         /// The most streams open at once.
         package var maximumStreamsOpen: UInt64
-        /// `send` calls that wrote bytes.
-        package var writes: UInt64
-        /// Bytes written.
-        package var bytesWritten: UInt64
-        /// Bytes read.
-        package var bytesRead: UInt64
-        /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (0 until known).
-        package var peerMaxConcurrentStreams: UInt32
         /// The TLS handshake resumed a session of an earlier connection (false for cleartext).
         package var tlsSessionResumed: Bool
     }
@@ -143,12 +131,7 @@ package final class HTTP2Connection: Sendable {
     package var statistics: Statistics {
         var stats = h2shim_conn_stats()
         h2shim_conn_get_stats(handle, &stats)
-        return Statistics(
-            streamsStarted: stats.streams_started, streamsOpen: stats.streams_open,
-            maximumStreamsOpen: stats.max_streams_open, writes: stats.writes,
-            bytesWritten: stats.bytes_written, bytesRead: stats.bytes_read,
-            peerMaxConcurrentStreams: stats.peer_max_concurrent_streams,
-            tlsSessionResumed: stats.tls_session_resumed != 0)
+        return Statistics(maximumStreamsOpen: stats.max_streams_open, tlsSessionResumed: stats.tls_session_resumed != 0)
     }
 
     private static let onShimEvent: h2shim_conn_event_fn = { context, kind, value, detail in

@@ -226,4 +226,21 @@ struct PoolRuleTests {
         for _ in 0..<2 { (await connection.exchanges.next()).succeed(InProcessClient.serving) }
         for call in waiting { _ = try await call.value }
     }
+
+    @Test func aGOAWAYForTooManyPingsDoublesTheKeepaliveIntervalOfLaterConnections() async throws {
+        let harness = try InProcessClient { $0.keepaliveInterval = .seconds(30) }
+        let call = harness.health()
+        let first = await harness.transport.connections.next()
+        #expect(first.settings.keepaliveInterval == .seconds(30))
+        first.becomeReady()
+        (await first.exchanges.next()).succeed(InProcessClient.serving)
+        _ = try await call.value
+        first.goaway(detail: "ENHANCE_YOUR_CALM: too_many_pings")
+        let next = harness.health()
+        let second = await harness.transport.connections.next()
+        #expect(second.settings.keepaliveInterval == .seconds(60), "gRPC A8: double the interval after too_many_pings")
+        second.becomeReady()
+        (await second.exchanges.next()).succeed(InProcessClient.serving)
+        _ = try await next.value
+    }
 }
