@@ -145,7 +145,7 @@ import Testing
         let killed = clock.now
         server.kill()
         let errors = await calls.value
-        #expect(clock.now - killed < .seconds(2))
+        #expect(clock.now - killed < .seconds(5), "promptly, not at the calls' deadline")
         #expect(errors.count == 20)
         #expect(errors.allSatisfy { $0?.code == .unavailable }, "\(errors.compactMap { $0?.description })")
         await client.shutdown()
@@ -157,7 +157,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         let error = await conductorError { () async throws(ConductorError) in try await client.health() }
-        #expect(clock.now - start < .seconds(1))
+        #expect(clock.now - start < .seconds(5), "failed fast, not at the 10 s deadline")
         #expect(error?.code == .unavailable)
         #expect(error?.kind == .connectionFailed)
         #expect(error?.message.contains("127.0.0.1:\(port)") == true, "\(String(describing: error))")

@@ -130,9 +130,17 @@ final class ChannelPool: Sendable {
 
     // MARK: Shutdown and statistics
 
+    deinit {
+        tickTimer.withLock { $0?.task.cancel() }
+    }
+
     /// Fails waiting calls, stops new streams, closes every connection once its calls finish.
     func shutdown() {
         apply { $0.shutdown() }
+        tickTimer.withLock { timer in
+            timer?.task.cancel()
+            timer = nil
+        }
     }
 
     /// A snapshot of every endpoint and connection.

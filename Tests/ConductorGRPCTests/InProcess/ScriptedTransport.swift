@@ -67,17 +67,18 @@ final class ScriptedConnection: TransportConnection {
         }
         defer { counters.withLock { $0.open -= 1 } }
         let exchange = ScriptedExchange(headers: headers.fields, body: body)
-        let deadline = timeout.map { clock.now() + $0 }
+        // The local deadline, as the shim enforces it; cancelled once the exchange ends otherwise.
+        let deadlineTimer = timeout.map { timeout in
+            Task { [clock] in
+                guard (try? await clock.sleep(until: clock.now() + timeout, isExchangeDeadline: true)) != nil else { return }
+                exchange.respond(HTTP2StreamResult(outcome: .deadlineExceeded))
+            }
+        }
+        defer { deadlineTimer?.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<HTTP2StreamResult, Never>) in
                 exchange.install(continuation)
                 exchanges.push(exchange)
-                if let deadline {
-                    Task { [clock] in
-                        try? await clock.sleep(until: deadline, isExchangeDeadline: true)
-                        exchange.respond(HTTP2StreamResult(outcome: .deadlineExceeded))
-                    }
-                }
             }
         } onCancel: {
             exchange.respond(HTTP2StreamResult(outcome: .cancelled))
@@ -93,16 +94,27 @@ final class ScriptedConnection: TransportConnection {
 final class ScriptedExchange: Sendable {
     let headers: [(name: String, value: String)]
     let body: [UInt8]
-    private let continuation = Locked<CheckedContinuation<HTTP2StreamResult, Never>?>(nil)
-    private let answered = Locked(false)
+    private enum State {
+        case waiting(CheckedContinuation<HTTP2StreamResult, Never>?)
+        case answered(HTTP2StreamResult?)
+    }
+
+    private let state = Locked(State.waiting(nil))
 
     init(headers: [(name: String, value: String)], body: [UInt8]) {
         self.headers = headers
         self.body = body
     }
 
+    /// The exchange waits here; an answer given before that is delivered at once.
     fileprivate func install(_ continuation: CheckedContinuation<HTTP2StreamResult, Never>) {
-        self.continuation.withLock { $0 = continuation }
+        let early = state.withLock { state -> HTTP2StreamResult? in
+            switch state {
+            case .waiting: state = .waiting(continuation); return nil
+            case .answered(let result): state = .answered(nil); return result
+            }
+        }
+        if let early { continuation.resume(returning: early) }
     }
 
     /// The value of a request header.
@@ -110,12 +122,12 @@ final class ScriptedExchange: Sendable {
 
     /// Ends the exchange (the first answer wins; later ones are ignored).
     func respond(_ result: HTTP2StreamResult) {
-        let first = answered.withLock { answered -> Bool in
-            defer { answered = true }
-            return !answered
+        let continuation = state.withLock { state -> CheckedContinuation<HTTP2StreamResult, Never>? in
+            guard case .waiting(let continuation) = state else { return nil }
+            state = .answered(continuation == nil ? result : nil)
+            return continuation
         }
-        guard first, let continuation = continuation.withLock({ $0 }) else { return }
-        continuation.resume(returning: result)
+        continuation?.resume(returning: result)
     }
 
     /// A successful answer carrying `message` (protobuf bytes).
