@@ -6,21 +6,24 @@ import Testing
 
 /// Behaviours that made healthy calls fail or stall, each checked against a real grpcio conductor.
 @Suite(.serialized) struct ZeroSpuriousFailureTests {
-    @Test func aColdClientBurstingAtAFourStreamServerSucceedsEveryCallWithinTheLimit() async throws {
-        let server = try await ReferenceConductor.start(["--max-concurrent-streams", "4"])
-        let client = try makeClient(server.url, timeout: .seconds(30)) { $0.healthCheckInterval = nil }
-        let failures = await withTaskGroup(of: ConductorError?.self) { group in
-            for day in 1...300 {
+    /// Runs `calls` GetDayProof calls at once (day `day(i)`, reloading) and returns their failures.
+    private func burst(_ client: ConductorClient, _ calls: Int, day: @escaping @Sendable (Int) -> Int32) async -> [ConductorError] {
+        await withTaskGroup(of: ConductorError?.self) { group in
+            for index in 0..<calls {
                 group.addTask {
-                    await conductorError { () async throws(ConductorError) in
-                        try await client.dayProof(Int32(day), cachePolicy: .reload)
-                    }
+                    await conductorError { () async throws(ConductorError) in try await client.dayProof(day(index), cachePolicy: .reload) }
                 }
             }
             var failures: [ConductorError] = []
             for await failure in group { if let failure { failures.append(failure) } }
             return failures
         }
+    }
+
+    @Test func aColdClientBurstingAtAFourStreamServerSucceedsEveryCallWithinTheLimit() async throws {
+        let server = try await ReferenceConductor.start(["--max-concurrent-streams", "4"])
+        let client = try makeClient(server.url, timeout: .seconds(30)) { $0.healthCheckInterval = nil }
+        let failures = await burst(client, 300) { Int32($0 + 1) }
         let failed = failures.count, examples = failures.prefix(3).map(\.description)
         #expect(failed == 0, "failures among 300 calls: \(examples)")
         let channels = client.statistics.endpoints.flatMap(\.channels)
@@ -36,18 +39,7 @@ import Testing
         let client = try makeClient(server.url, timeout: .seconds(60)) { $0.healthCheckInterval = nil }
         var failures: [ConductorError] = []
         for run in 0..<50 {
-            failures += await withTaskGroup(of: ConductorError?.self) { group in
-                for caller in 0..<500 {
-                    group.addTask {
-                        await conductorError { () async throws(ConductorError) in
-                            try await client.dayProof(Int32((run * 500 + caller) % 999 + 1), cachePolicy: .reload)
-                        }
-                    }
-                }
-                var failures: [ConductorError] = []
-                for await failure in group { if let failure { failures.append(failure) } }
-                return failures
-            }
+            failures += await burst(client, 500) { Int32((run * 500 + $0) % 999 + 1) }
         }
         let failed = failures.count, examples = failures.prefix(3).map(\.description)
         #expect(failed == 0, "failures among 25,000 calls: \(examples)")
@@ -98,18 +90,7 @@ import Testing
     @Test func fiveHundredTwelveCallsAtAServerThatEnforcesAnUnadvertisedHundredStreamLimitCauseNoGOAWAYAndNoResend() async throws {
         let server = try await FaultServer.start(mode: "unadvertised-limit-100", ["--delay-ok", "0.2"])
         let client = try makeClient(server.url, timeout: .seconds(30)) { $0.healthCheckInterval = nil }
-        let failures = await withTaskGroup(of: ConductorError?.self) { group in
-            for day in 1...512 {
-                group.addTask {
-                    await conductorError { () async throws(ConductorError) in
-                        try await client.dayProof(Int32(day), cachePolicy: .reload)
-                    }
-                }
-            }
-            var failures: [ConductorError] = []
-            for await failure in group { if let failure { failures.append(failure) } }
-            return failures
-        }
+        let failures = await burst(client, 512) { Int32($0 + 1) }
         let failed = failures.count, examples = failures.prefix(3).map(\.description)
         #expect(failed == 0, "failures among 512 calls: \(examples)")
         #expect(server.log("goaway").isEmpty, "no connection ever had more than 100 streams open")
