@@ -16,6 +16,9 @@ import Testing
     @Test func deadlineFiresLocallyAndTheServerSeesTheCancellation() async throws {
         let server = try await ReferenceConductor.start(["--delay", "GetDayProof=5"])
         let client = try makeClient(server.url)
+        // Connected first: on a loaded machine the handshake alone can outlast 300 ms, and then the
+        // call would end, correctly, before its request ever left.
+        _ = try await client.health()
         let clock = ContinuousClock()
         let start = clock.now
         let error = await conductorError { () async throws(ConductorError) in
@@ -36,6 +39,7 @@ import Testing
     @Test func taskCancellationResetsTheStream() async throws {
         let server = try await ReferenceConductor.start(["--delay", "GetDayProof=5"])
         let client = try makeClient(server.url)
+        _ = try await client.health() // connected first, so the request leaves at once
         let task = Task { () async -> ConductorError? in
             await conductorError { () async throws(ConductorError) in try await client.dayProof(2, cachePolicy: .reload) }
         }
