@@ -78,7 +78,8 @@ import Testing
         var channels: [ChannelStatistics] { client.statistics.endpoints.compactMap(\.channels.first) }
         for _ in 0..<4 { #expect(try await client.health() == .serving) }
         #expect(channels.count == 2)
-        #expect(channels.allSatisfy { !$0.tlsSessionResumed }, "the first handshakes have no session to resume")
+        // (On a loaded machine the servers may already have sent GOAWAY: only a first connection is checked.)
+        #expect(channels.allSatisfy { $0.reconnects > 0 || !$0.tlsSessionResumed }, "a first handshake has no session to resume")
         let clock = ContinuousClock()
         let end = clock.now + .seconds(10)
         while clock.now < end, !channels.allSatisfy({ $0.reconnects >= 2 && $0.tlsSessionResumed }) {
