@@ -7,7 +7,7 @@
 #
 # Steps: Scripts/setup.sh (apt packages, Python venv), stale-generated-code check, C warnings check,
 # the reference conductor's self-test, `swift build` + `swift test` (unit and integration tests
-# against real servers on loopback), the fuzz corpus replay, a conductor-bench smoke, valgrind
+# against real servers on loopback), the DocC catalog, the fuzz corpus replay, a conductor-bench smoke, valgrind
 # memcheck of conductor-smoke, and a smoke run of conductor-smoke.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -66,6 +66,9 @@ step "swift test"
 # One suite at a time: several suites assert timing (a deadline within 100 ms) and load the
 # 2-core machine with hundreds of concurrent calls; run side by side they starve each other.
 swift test --skip-build --no-parallel
+
+step "DocC catalog of ConductorGRPC builds without a warning"
+Scripts/docs.sh
 
 step "fuzz corpus replay (the decoders, and the client against a server playing every saved input)"
 "$(swift build --show-bin-path)/conductor-fuzz" Fuzz/corpus/*
