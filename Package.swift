@@ -40,14 +40,14 @@ let package = Package(
         .target(name: "LockedState", swiftSettings: strictSwift),
         .target(
             name: "GRPCWire",
-            dependencies: ["CNGHTTP2Shim", "CConductorProto", "LockedState"],
+            dependencies: ["CNGHTTP2Shim", "LockedState"],
             swiftSettings: strictSwift
         ),
         .target(name: "BridgeResilience", dependencies: ["LockedState"], swiftSettings: strictSwift),
         .target(
             name: "ConductorGRPC",
             dependencies: [
-                "GRPCWire", "BridgeResilience", "LockedState",
+                "GRPCWire", "CConductorProto", "BridgeResilience", "LockedState",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -70,7 +70,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         // Fuzz target: libFuzzer with Scripts/fuzz.sh; a corpus replayer in normal builds.
-        .executableTarget(name: "conductor-fuzz", dependencies: ["GRPCWire", "CNGHTTP2"], swiftSettings: strictSwift),
+        .executableTarget(name: "conductor-fuzz", dependencies: ["GRPCWire", "ConductorGRPC", "CNGHTTP2"], swiftSettings: strictSwift),
 
         .testTarget(name: "GRPCWireTests", dependencies: ["GRPCWire"], swiftSettings: strictSwift),
         .testTarget(name: "BridgeResilienceTests", dependencies: ["BridgeResilience", "LockedState"], swiftSettings: strictSwift),

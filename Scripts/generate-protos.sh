@@ -9,17 +9,17 @@ mode=${1:-write}
 generate() {
   local dest=$1
   mkdir -p "$dest"
-  (cd "$root/Protos" && protoc-c --c_out="$dest" conductor.proto health.proto)
+  (cd "$root/Protos" && protoc-c --c_out="$dest" conductor.proto health.proto rpc_status.proto)
 }
 
 if [ "$mode" = "--check" ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   generate "$tmp"
-  for f in conductor.pb-c.c health.pb-c.c; do
+  for f in conductor.pb-c.c health.pb-c.c rpc_status.pb-c.c; do
     cmp -s "$tmp/$f" "$out/$f" || { echo "stale generated code: Sources/CConductorProto/$f (run Scripts/generate-protos.sh)"; exit 1; }
   done
-  for f in conductor.pb-c.h health.pb-c.h; do
+  for f in conductor.pb-c.h health.pb-c.h rpc_status.pb-c.h; do
     cmp -s "$tmp/$f" "$out/include/$f" || { echo "stale generated code: Sources/CConductorProto/include/$f (run Scripts/generate-protos.sh)"; exit 1; }
   done
   echo "generated protobuf-c code is up to date"

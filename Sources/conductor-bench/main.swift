@@ -22,9 +22,10 @@ do {
 
 let event = ConductorEvent(eventType: "bench.event", epoch: 1, payload: Scenario.payload, metadata: ["origin": "bench"])
 let batch = Array(repeating: event, count: Scenario.eventsPerBatch)
+let reload = ConductorCallOptions(cachePolicy: .reload)
 let call: LoadDriver.Call = switch options.scenario {
 // (a) and (b) measure calls on the wire, so they bypass the day-proof cache; (e) measures the cache.
-case .unary, .concurrent: { _ = try await client.dayProof(Scenario.day, cachePolicy: .reload) }
+case .unary, .concurrent: { _ = try await client.dayProof(Scenario.day, options: reload) }
 case .cached: { _ = try await client.dayProof(Scenario.day) }
 case .batch: { _ = try await client.submit(batch: batch) }
 case .submit: { _ = try await client.submit(event) }

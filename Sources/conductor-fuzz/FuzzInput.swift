@@ -1,3 +1,4 @@
+import ConductorGRPC
 import GRPCWire
 
 #if canImport(Glibc)

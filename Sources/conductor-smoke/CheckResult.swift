@@ -25,7 +25,7 @@ struct CheckResult: Sendable {
     /// What the conductor answered, or the error.
     var detail: String
     /// The gRPC status code of the answer (`OK` on success).
-    var code: GRPCStatusCode?
+    var code: ConductorError.Code?
     /// Wall-clock time of the check in milliseconds.
     var milliseconds: Double
 }

@@ -23,7 +23,7 @@ struct LoadPhase {
     let duration: Duration
     let concurrency: Int
     /// Codes that count as answers rather than errors (NOT_FOUND when `--allow-missing` accepted it).
-    let expectedCodes: Set<GRPCStatusCode>
+    let expectedCodes: Set<ConductorError.Code>
 
     func run() async -> Summary {
         let counters = LoadCounters()
@@ -61,7 +61,7 @@ struct LoadPhase {
         while clock.now < end && !Task.isCancelled {
             let callStart = clock.now
             do throws(ConductorError) {
-                _ = try await service.dayProof(day, timeout: nil, cachePolicy: .reload)
+                _ = try await service.dayProof(day, options: ConductorCallOptions(cachePolicy: .reload))
                 latencies.record(clock.now - callStart)
                 counters.add(calls: 1, failed: 0)
             } catch where expectedCodes.contains(error.code) {

@@ -26,7 +26,7 @@ struct SmokeChecks {
         }
 
         var proof = await measure("day_proof", "GetDayProof(\(day))") { () async throws(ConductorError) -> (String, Bool) in
-            let proof = try await service.dayProof(day, timeout: nil, cachePolicy: .reload)
+            let proof = try await service.dayProof(day, options: ConductorCallOptions(cachePolicy: .reload))
             let valid = proof.dayNumber == day && !proof.proofHash.isEmpty
             return ("proof_hash \(proof.proofHash), canonical \(proof.canonical), source \(proof.source)", valid)
         }.result

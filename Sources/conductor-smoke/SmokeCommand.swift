@@ -8,7 +8,8 @@ struct SmokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conductor-smoke",
         abstract: "Proves that a Chorus Conductor answers: calls each RPC once, optionally loads it, and reports.",
-        discussion: SmokeHelp.discussion)
+        discussion: SmokeHelp.discussion,
+        version: ConductorGRPCVersion.string)
 
     @Option(name: .long, help: ArgumentHelp("The conductor's URL or comma-separated URL list (overrides CONDUCTOR_BASE_URL).",
                                             valueName: "url"))
@@ -32,6 +33,10 @@ struct SmokeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Calls in flight during the load phase (1...10000).")
     var concurrency: Int = 16
+
+    @Option(name: .long, help: ArgumentHelp("Metadata sent with every call, after CONDUCTOR_METADATA; repeatable (e.g. --metadata authorization=\"Bearer x\").",
+                                            valueName: "key=value"))
+    var metadata: [String] = []
 
     @Flag(name: .long, help: "Print one JSON object instead of the readable report.")
     var json = false
@@ -81,9 +86,12 @@ struct SmokeCommand: AsyncParsableCommand {
         var environment = ProcessEnvironment.conductorVariables()
         if let target { environment["CONDUCTOR_BASE_URL"] = target }
         if let mode { environment["CONDUCTOR_MODE"] = mode }
-        let configuration: ConductorConfiguration
+        var configuration: ConductorConfiguration
         do {
             configuration = try ConductorConfiguration.fromEnvironment(environment)
+            for entry in metadata {
+                try configuration.metadata.append(parsingEntry: entry, variable: "--metadata")
+            }
             try configuration.validate()
         } catch {
             return reportInvalid(error)

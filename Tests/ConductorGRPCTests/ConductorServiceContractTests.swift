@@ -20,8 +20,8 @@ import Testing
     @Test(arguments: Backend.allCases)
     func laterDaysAreNotCanonicalAndChangeOnEachFetch(_ backend: Backend) async throws {
         let running = try await backend.start()
-        let first = try await running.service.dayProof(1500, timeout: nil, cachePolicy: .reload)
-        let second = try await running.service.dayProof(1500, timeout: nil, cachePolicy: .reload)
+        let first = try await running.service.dayProof(1500, options: ConductorCallOptions(cachePolicy: .reload))
+        let second = try await running.service.dayProof(1500, options: ConductorCallOptions(cachePolicy: .reload))
         #expect(!first.canonical)
         #expect(first.proof == "proof-of-day-1500-gen1")
         #expect(second.proof == "proof-of-day-1500-gen2")
@@ -34,7 +34,7 @@ import Testing
         let running = try await backend.start()
         let first = try await running.service.dayProof(1200)
         let cached = try await running.service.dayProof(1200)
-        let reloaded = try await running.service.dayProof(1200, timeout: nil, cachePolicy: .reload)
+        let reloaded = try await running.service.dayProof(1200, options: ConductorCallOptions(cachePolicy: .reload))
         let afterReload = try await running.service.dayProof(1200)
         #expect(first.proof == "proof-of-day-1200-gen1")
         #expect(cached == first)
@@ -116,7 +116,7 @@ import Testing
     func healthIsServing(_ backend: Backend) async throws {
         let running = try await backend.start()
         #expect(try await running.service.health() == .serving)
-        #expect(try await running.service.health(service: "chorus.ConductorBridge", timeout: .seconds(5)) == .serving)
+        #expect(try await running.service.health(service: "chorus.ConductorBridge", options: ConductorCallOptions(timeout: .seconds(5))) == .serving)
         await running.stop()
     }
 

@@ -1,3 +1,4 @@
+import GRPCWire
 import ConductorGRPC
 import Foundation
 import Testing
@@ -59,9 +60,9 @@ import Testing
         try await expectProcessHealthy()
     }
 
-    @Test(arguments: [("CANCEL", GRPCStatusCode.cancelled), ("INTERNAL_ERROR", .internalError), ("NO_ERROR", .internalError),
+    @Test(arguments: [("CANCEL", ConductorError.Code.cancelled), ("INTERNAL_ERROR", .internalError), ("NO_ERROR", .internalError),
                       ("ENHANCE_YOUR_CALM", .resourceExhausted)])
-    func resetAfterTheResponseHeadersButBeforeTheTrailersIsAFailure(_ name: String, _ code: GRPCStatusCode) async throws {
+    func resetAfterTheResponseHeadersButBeforeTheTrailersIsAFailure(_ name: String, _ code: ConductorError.Code) async throws {
         let server = try await FaultServer.start(mode: "rst-after-headers:\(name)", ["--only-odd-days"])
         // Retries allowed: only the commitment (response headers) keeps RESOURCE_EXHAUSTED from a retry.
         let client = try hostileClient(server) { $0.maxRetries = 3; $0.retryDelay = .milliseconds(1) }
@@ -183,10 +184,10 @@ import Testing
         #expect(error?.message == "response ended without grpc-status")
     }
 
-    @Test(arguments: [(503, GRPCStatusCode.unavailable), (404, .unimplemented), (431, .unknown), (400, .internalError),
+    @Test(arguments: [(503, ConductorError.Code.unavailable), (404, .unimplemented), (431, .unknown), (400, .internalError),
                       (401, .unauthenticated), (403, .permissionDenied), (429, .unavailable), (502, .unavailable),
                       (504, .unavailable), (500, .unknown)])
-    func httpStatusWithoutGrpcStatusIsMapped(_ status: Int, _ code: GRPCStatusCode) async throws {
+    func httpStatusWithoutGrpcStatusIsMapped(_ status: Int, _ code: ConductorError.Code) async throws {
         let error = try await expectFault("http-\(status)", code)
         #expect(error?.message == "HTTP status \(status) without grpc-status")
     }
@@ -377,7 +378,7 @@ import Testing
 /// One RST_STREAM error code and what the caller must see for it (wire contract).
 struct ResetCase: Sendable, CustomTestStringConvertible {
     var name: String
-    var code: GRPCStatusCode
+    var code: ConductorError.Code
     var kind: ConductorError.Kind = .rpcFailed
     var retryable = false
     var testDescription: String { name }
@@ -427,7 +428,7 @@ private func timed<T>(_ body: () async throws(ConductorError) -> T) async -> (Co
 /// `code` (kind `.rpcFailed`, not retryable unless the code is), then that the process is healthy.
 private func expectFault(
     _ mode: String,
-    _ code: GRPCStatusCode,
+    _ code: ConductorError.Code,
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws -> ConductorError? {
     let server = try await FaultServer.start(mode: mode, ["--only-odd-days"])

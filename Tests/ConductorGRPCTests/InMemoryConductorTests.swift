@@ -90,7 +90,7 @@ import Testing
         #expect(try await conductor.dayProof(3).proof == "proof-of-day-3", "answered from the cache")
         #expect(conductor.callCount(.getDayProof) == 1)
         let reload = await conductorError { () async throws(ConductorError) in
-            try await conductor.dayProof(3, timeout: nil, cachePolicy: .reload)
+            try await conductor.dayProof(3, options: ConductorCallOptions(cachePolicy: .reload))
         }
         #expect(reload?.code == .unavailable, "reload reaches the conductor")
         #expect(conductor.callCount(.getDayProof) == 2)

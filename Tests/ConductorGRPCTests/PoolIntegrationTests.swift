@@ -52,7 +52,7 @@ import Testing
         let client = try makeClient(servers.map(\.url).joined(separator: ","), timeout: .seconds(10)) { fastBackoff(&$0) }
         let load = LoadRun()
         let task = load.run(workers: 32) { n throws(ConductorError) in
-            _ = try await client.dayProof(Int32(n % 999 + 1), cachePolicy: .reload)
+            _ = try await client.dayProof(Int32(n % 999 + 1), options: ConductorCallOptions(cachePolicy: .reload))
         }
         try await Task.sleep(for: .seconds(1))
         let victim = servers[1]
@@ -112,7 +112,7 @@ import Testing
         let client = try makeClient(server.url, timeout: .seconds(10)) { fastBackoff(&$0) }
         let load = LoadRun()
         let task = load.run(workers: 16) { n throws(ConductorError) in
-            _ = try await client.dayProof(Int32(n % 999 + 1), cachePolicy: .reload)
+            _ = try await client.dayProof(Int32(n % 999 + 1), options: ConductorCallOptions(cachePolicy: .reload))
         }
         let clock = ContinuousClock()
         let end = clock.now + .seconds(15)
@@ -141,7 +141,7 @@ import Testing
         }
         let load = LoadRun()
         let task = load.run(workers: 16) { n throws(ConductorError) in
-            _ = try await client.dayProof(Int32(n % 999 + 1), cachePolicy: .reload)
+            _ = try await client.dayProof(Int32(n % 999 + 1), options: ConductorCallOptions(cachePolicy: .reload))
         }
         try await Task.sleep(for: .seconds(1))
         frozen.freeze(true)
@@ -233,7 +233,7 @@ import Testing
             configuration.healthCheckInterval = .milliseconds(200)
         }
         func calls(_ count: Int) async throws {
-            for day in 1...count { _ = try await client.dayProof(Int32(day), cachePolicy: .reload) }
+            for day in 1...count { _ = try await client.dayProof(Int32(day), options: ConductorCallOptions(cachePolicy: .reload)) }
         }
         try await calls(40)
         #expect(flaky.log().contains { $0.method == "GetDayProof" })

@@ -22,7 +22,7 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         let error = await conductorError { () async throws(ConductorError) in
-            try await client.dayProof(1, timeout: .milliseconds(300))
+            try await client.dayProof(1, options: ConductorCallOptions(timeout: .milliseconds(300)))
         }
         let elapsed = clock.now - start
         #expect(error?.code == .deadlineExceeded)
@@ -41,7 +41,7 @@ import Testing
         let client = try makeClient(server.url)
         _ = try await client.health() // connected first, so the request leaves at once
         let task = Task { () async -> ConductorError? in
-            await conductorError { () async throws(ConductorError) in try await client.dayProof(2, cachePolicy: .reload) }
+            await conductorError { () async throws(ConductorError) in try await client.dayProof(2, options: ConductorCallOptions(cachePolicy: .reload)) }
         }
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()

@@ -11,7 +11,7 @@ import Testing
         await withTaskGroup(of: ConductorError?.self) { group in
             for index in 0..<calls {
                 group.addTask {
-                    await conductorError { () async throws(ConductorError) in try await client.dayProof(day(index), cachePolicy: .reload) }
+                    await conductorError { () async throws(ConductorError) in try await client.dayProof(day(index), options: ConductorCallOptions(cachePolicy: .reload)) }
                 }
             }
             var failures: [ConductorError] = []

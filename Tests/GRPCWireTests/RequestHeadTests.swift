@@ -6,18 +6,18 @@ import Testing
         var metadata = GRPCMetadata()
         try metadata.append("x-request-id", .text("abc"))
         try metadata.append("trace-bin", .binary([0xFF, 0x00, 0x10]))
-        let builder = GRPCRequestHeadBuilder(scheme: "http", authority: "127.0.0.1:50051")
+        let builder = GRPCRequestHeadBuilder(scheme: "http", authority: "127.0.0.1:50051", userAgent: "conductor-grpc-swift/1.2.3")
         let fields = builder.headers(path: "/chorus.ConductorBridge/GetDayProof", timeout: .seconds(5),
                                      previousAttempts: 2, metadata: metadata).fields
         #expect(fields.map(\.name) == [":method", ":scheme", ":path", ":authority", "grpc-timeout", "content-type",
                                        "te", "user-agent", "grpc-previous-rpc-attempts", "x-request-id", "trace-bin"])
         #expect(fields.map(\.value) == ["POST", "http", "/chorus.ConductorBridge/GetDayProof", "127.0.0.1:50051",
                                         "5000000u", "application/grpc", "trailers",
-                                        "conductor-grpc-swift/\(ConductorGRPCVersion.string)", "2", "abc", "/wAQ"])
+                                        "conductor-grpc-swift/1.2.3", "2", "abc", "/wAQ"])
     }
 
     @Test func noTimeoutMeansNoHeader() {
-        let fields = GRPCRequestHeadBuilder(scheme: "http", authority: "h:1").headers(path: "/p", timeout: nil).fields
+        let fields = GRPCRequestHeadBuilder(scheme: "http", authority: "h:1", userAgent: "u").headers(path: "/p", timeout: nil).fields
         #expect(!fields.contains { $0.name == "grpc-timeout" })
         #expect(!fields.contains { $0.name == "grpc-previous-rpc-attempts" })
     }

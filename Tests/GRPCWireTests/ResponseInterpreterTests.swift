@@ -38,7 +38,7 @@ import Testing
         filtered.hasTrailers = true
         #expect(failure(interpret(filtered))?.status.code == .unknown)
         #expect(HTTP2StreamResult.interpretedNames.map { String(decoding: $0, as: UTF8.self) }.sorted()
-                == [":status", "content-type", "grpc-encoding", "grpc-message", "grpc-retry-pushback-ms", "grpc-status"])
+                == [":status", "content-type", "grpc-encoding", "grpc-message", "grpc-retry-pushback-ms", "grpc-status", "grpc-status-details-bin"])
     }
 
     @Test func httpStatusIsMappedOnlyWithoutGRPCStatus() {

@@ -1,4 +1,4 @@
-/// Whether ``ConductorClient/dayProof(_:timeout:cachePolicy:)`` may answer from the cache.
+/// Whether ``ConductorClient/dayProof(_:options:)`` may answer from the cache.
 public enum ConductorCachePolicy: Sendable, Hashable {
     /// Answer from the cache when it holds the day; concurrent misses share one RPC.
     case useCache

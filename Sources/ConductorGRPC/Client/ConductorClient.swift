@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 import Logging
 import Metrics
@@ -27,6 +28,7 @@ public final class ConductorClient: ConductorService {
     private let caller: ResilientCaller
     private let cache: DayProofCache
     private let lifecycle = CallLifecycle()
+    private let interceptors: [any ConductorInterceptor]
 
     /// Creates a client. Connections open lazily, on the first call.
     ///
@@ -35,13 +37,17 @@ public final class ConductorClient: ConductorService {
     ///   - logger: receives breaker transitions (warning/notice) and retries (debug); never payloads.
     ///   - metricsFactory: where metrics go; `nil` means the backend bootstrapped with
     ///     `MetricsSystem.bootstrap` (bootstrap it before creating the client).
+    ///   - interceptors: run around every call, in this order (see ``ConductorInterceptor``);
+    ///     with ``ConductorConfiguration/authTokenFile`` set, a ``BearerTokenInterceptor``
+    ///     reading that file runs first.
     public convenience init(
         configuration: ConductorConfiguration,
         logger: Logger = Logger(label: "conductor.grpc"),
-        metricsFactory: (any MetricsFactory)? = nil
+        metricsFactory: (any MetricsFactory)? = nil,
+        interceptors: [any ConductorInterceptor] = []
     ) throws(ConductorError) {
-        try self.init(configuration: configuration, logger: logger, metricsFactory: metricsFactory, transport: nil,
-                      clock: SystemCallClock())
+        try self.init(configuration: configuration, logger: logger, metricsFactory: metricsFactory, interceptors: interceptors,
+                      transport: nil, clock: SystemCallClock())
     }
 
     /// Creates a client over `transport` (nil: HTTP/2 over the network) reading time from `clock`.
@@ -49,6 +55,7 @@ public final class ConductorClient: ConductorService {
         configuration: ConductorConfiguration,
         logger: Logger,
         metricsFactory: (any MetricsFactory)?,
+        interceptors: [any ConductorInterceptor] = [],
         transport: (any ConductorTransport)?,
         clock: any CallClock
     ) throws(ConductorError) {
@@ -60,6 +67,7 @@ public final class ConductorClient: ConductorService {
         }
         try configuration.validate()
         self.configuration = configuration
+        self.interceptors = try Self.authInterceptors(for: configuration) + interceptors
         let metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         // dns:/// names are resolved in the background; until then the pool has no address for them.
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
@@ -82,56 +90,55 @@ public final class ConductorClient: ConductorService {
     }
 
     /// The conductor's proof for `day`. A day without a proof throws `NOT_FOUND` (remembered for
-    /// 5 s). Canonical proofs are cached until evicted, others for ``ConductorConfiguration/cacheTTL``.
+    /// 5 s). Canonical proofs are cached until evicted, others for ``ConductorConfiguration/cacheTTL``;
+    /// ``ConductorCallOptions/cachePolicy`` `.reload` always asks the conductor.
     nonisolated(nonsending)
-    public func dayProof(
-        _ day: Int32,
-        timeout: Duration? = nil,
-        cachePolicy: ConductorCachePolicy = .useCache
-    ) async throws(ConductorError) -> DayProof {
-        switch cachePolicy {
+    public func dayProof(_ day: Int32, options: ConductorCallOptions) async throws(ConductorError) -> DayProof {
+        switch options.cachePolicy {
         case .useCache:
             // A hit returns before the loader closure (an allocation) is made.
             if let cached = cache.storage.cachedValue(for: day) { return cached }
             return try await cache.proof(for: day) { [self] day throws(ConductorError) in
-                try await fetchDayProof(day, timeout: timeout)
+                try await perform(.dayProof(day), options: options).message
             }
         case .reload:
-            let proof = try await fetchDayProof(day, timeout: timeout)
+            let proof = try await perform(.dayProof(day), options: options).message
             cache.store(proof)
             return proof
         }
     }
 
     /// Submits one event; the receipt's hash identifies the event's content.
-    public func submit(_ event: ConductorEvent, timeout: Duration? = nil) async throws(ConductorError) -> ConductorReceipt {
-        try await call(.submitEvent, ConductorProtobufCodec.encodeEvent(event), safety: submitSafety, timeout: timeout,
-                       decode: ConductorProtobufCodec.decodeReceipt)
+    public func submit(_ event: ConductorEvent, options: ConductorCallOptions) async throws(ConductorError) -> ConductorReceipt {
+        try await perform(.submit(event), options: options).message
     }
 
     /// Submits events all-or-nothing: one receipt per event, in order, or an error and no event applied.
-    public func submit(batch events: [ConductorEvent], timeout: Duration? = nil) async throws(ConductorError) -> [ConductorReceipt] {
-        let receipts = try await call(.submitEventsBatch, ConductorProtobufCodec.encodeEventBatch(events), safety: submitSafety,
-                                      timeout: timeout, decode: ConductorProtobufCodec.decodeReceiptBatch)
-        guard receipts.count == events.count else {
-            throw ConductorError(kind: .rpcFailed, code: .internalError,
-                                 message: "the conductor returned \(receipts.count) receipts for \(events.count) events",
-                                 method: .submitEventsBatch, attempts: 1)
-        }
-        return receipts
+    public func submit(batch events: [ConductorEvent], options: ConductorCallOptions) async throws(ConductorError) -> [ConductorReceipt] {
+        try await perform(.submit(batch: events), options: options).message
     }
 
     /// The conductor's health, from `chorus.ConductorBridge/HealthCheck`.
-    public func health(service: String = "", timeout: Duration? = nil) async throws(ConductorError) -> ServingStatus {
-        try await call(.healthCheck, ConductorProtobufCodec.encodeHealthCheckRequest(service: service), safety: .idempotent,
-                       timeout: timeout, decode: ConductorProtobufCodec.decodeHealthCheck)
+    public func health(service: String, options: ConductorCallOptions) async throws(ConductorError) -> ServingStatus {
+        try await perform(.health(service: service), options: options).message
     }
 
     /// The health reported by the standard `grpc.health.v1.Health/Check` service; an empty
     /// service name asks about the whole server.
-    public func standardHealth(service: String = "", timeout: Duration? = nil) async throws(ConductorError) -> ServingStatus {
-        try await call(.standardHealthCheck, ConductorProtobufCodec.encodeStandardHealthCheckRequest(service: service),
-                       safety: .idempotent, timeout: timeout, decode: ConductorProtobufCodec.decodeStandardHealthCheck)
+    public func standardHealth(service: String = "", options: ConductorCallOptions = ConductorCallOptions())
+        async throws(ConductorError) -> ServingStatus {
+        try await perform(.standardHealth(service: service), options: options).message
+    }
+
+    /// Performs `request` (never from the cache) and returns its answer with the response
+    /// headers, the trailers, the endpoint that answered and the number of attempts.
+    public func response<Message>(
+        to request: ConductorRequest<Message>,
+        options: ConductorCallOptions = ConductorCallOptions()
+    ) async throws(ConductorError) -> ConductorResponse<Message> {
+        let (message, result) = try await perform(request, options: options, keepsResponseHeaders: true)
+        return ConductorResponse(message: message, initialMetadata: result.initialMetadata, trailers: result.trailers,
+                                 endpoint: result.endpoint, attempts: result.attempts)
     }
 
     /// The state of the first endpoint's circuit breaker (see ``statistics`` for every endpoint).
@@ -151,6 +158,19 @@ public final class ConductorClient: ConductorService {
         pool.shutdown()
     }
 
+    /// The bearer-token interceptor for ``ConductorConfiguration/authTokenFile``; the file must be
+    /// readable at start-up, so that a wrong path is a configuration error rather than a failed call.
+    private static func authInterceptors(for configuration: ConductorConfiguration) throws(ConductorError) -> [any ConductorInterceptor] {
+        guard let path = configuration.authTokenFile else { return [] }
+        let source = FileTokenSource(path: path)
+        do {
+            _ = try source.read()
+        } catch {
+            throw .invalidConfiguration("CONDUCTOR_AUTH_TOKEN_FILE: \(error.message)")
+        }
+        return [BearerTokenInterceptor(provider: source.token)]
+    }
+
     /// Reads the TLS files once, when an endpoint uses TLS; a bad file is a configuration error.
     private static func tlsContext(for configuration: ConductorConfiguration) throws(ConductorError) -> TLSContext? {
         guard configuration.endpoints.contains(where: \.usesTLS) else { return nil }
@@ -162,33 +182,64 @@ public final class ConductorClient: ConductorService {
         }
     }
 
-    private var submitSafety: CallSafety {
-        configuration.submitsAreDeduplicated ? .deduplicatedWrite : .nonIdempotentWrite
+    private func safety(of method: ConductorMethod) -> CallSafety {
+        switch method {
+        case .submitEvent, .submitEventsBatch:
+            configuration.submitsAreDeduplicated ? .deduplicatedWrite : .nonIdempotentWrite
+        case .getDayProof, .healthCheck, .standardHealthCheck:
+            .idempotent
+        }
     }
 
-    private func fetchDayProof(_ day: Int32, timeout: Duration?) async throws(ConductorError) -> DayProof {
-        try await call(.getDayProof, ConductorProtobufCodec.encodeDayProofRequest(day: day), safety: .idempotent,
-                       timeout: timeout, decode: ConductorProtobufCodec.decodeDayProof)
-    }
-
-    private func call<Response>(
-        _ method: ConductorMethod,
-        _ body: [UInt8],
-        safety: CallSafety,
-        timeout: Duration?,
-        decode: ([UInt8]) throws(ConductorProtobufCodec.InvalidMessage) -> Response
-    ) async throws(ConductorError) -> Response {
+    /// One call: the client's metadata and the call's, the interceptors, the resilient call, the
+    /// decoding of the answer.
+    private func perform<Message>(
+        _ request: ConductorRequest<Message>,
+        options: ConductorCallOptions,
+        keepsResponseHeaders: Bool = false
+    ) async throws(ConductorError) -> (message: Message, result: ConductorCallResult) {
         guard lifecycle.enter() else {
-            throw ConductorError(kind: .shutDown, code: .unavailable, message: "the client has been shut down", method: method)
+            throw ConductorError(kind: .shutDown, code: .unavailable, message: "the client has been shut down",
+                                 method: request.method)
         }
         defer { lifecycle.leave() }
-        let (message, endpoint) = try await caller.call(method, body: body, safety: safety, timeout: timeout)
-        do {
-            return try decode(message)
-        } catch {
-            throw ConductorError(kind: .rpcFailed, code: .internalError,
-                                 message: "the response is not a valid \(error.messageType) message",
-                                 method: method, endpoint: endpoint.description, attempts: 1)
+        var metadata = configuration.metadata
+        if metadata.isEmpty {
+            metadata = options.metadata
+        } else {
+            metadata.append(contentsOf: options.metadata)
         }
+        let call = ConductorCall(method: request.method, metadata: metadata, timeout: options.timeout)
+        let result: ConductorCallResult
+        if interceptors.isEmpty {
+            result = try await send(call, body: request.body, keepsResponseHeaders: keepsResponseHeaders)
+        } else {
+            var next: ConductorCall.Next = { [self, body = request.body] call throws(ConductorError) in
+                try await send(call, body: body, keepsResponseHeaders: keepsResponseHeaders)
+            }
+            for interceptor in interceptors.reversed() {
+                let inner = next
+                next = { call throws(ConductorError) in try await interceptor.intercept(call, next: inner) }
+            }
+            result = try await next(call)
+        }
+        do {
+            return (try request.decode(result.message), result)
+        } catch {
+            throw ConductorError(kind: .rpcFailed, code: .internalError, message: error.explanation,
+                                 method: request.method, endpoint: result.endpoint, attempts: result.attempts)
+        }
+    }
+
+    private func send(_ call: ConductorCall, body: [UInt8], keepsResponseHeaders: Bool) async throws(ConductorError)
+        -> ConductorCallResult {
+        let answer = try await caller.call(
+            ResilientCaller.Request(method: call.method, safety: safety(of: call.method), timeout: call.timeout,
+                                    metadata: call.metadata.wire, keepsResponseHeaders: keepsResponseHeaders),
+            body: body)
+        return ConductorCallResult(
+            initialMetadata: answer.headers.isEmpty ? ConductorMetadata() : ConductorMetadata(received: answer.headers),
+            trailers: answer.trailers.isEmpty ? ConductorMetadata() : ConductorMetadata(received: answer.trailers),
+            endpoint: answer.endpoint.description, attempts: answer.attempts, message: answer.message)
     }
 }

@@ -1,37 +1,18 @@
-@_exported import GRPCWire
+import GRPCWire
 
 /// The one error type of the Conductor client.
 ///
 /// Every failure carries what an operator needs: which method, which endpoint, the gRPC status
 /// (code and the server's message), how many attempts were made, and whether trying again
 /// later may help.
+///
+/// ``kind`` and ``code`` are structs with static members rather than enums, so that later
+/// versions can add kinds and codes without breaking a caller's `switch` (give it a `default`).
 public struct ConductorError: Error, Sendable, CustomStringConvertible {
-    /// What kind of failure this is.
-    public enum Kind: Sendable, Hashable {
-        /// The server (or the transport on its behalf) ended the call with a non-OK status.
-        case rpcFailed
-        /// The call's deadline passed.
-        case deadlineExceeded
-        /// The call was cancelled by the caller.
-        case cancelled
-        /// The connection could not be established or was lost.
-        case connectionFailed
-        /// The circuit breaker for the endpoint is open; no request was sent.
-        case circuitOpen
-        /// Too many calls are waiting for a connection.
-        case poolSaturated
-        /// The client has been shut down.
-        case shutDown
-        /// The configuration is invalid; see ``message``.
-        case invalidConfiguration
-        /// The request could not be built (for example invalid metadata).
-        case invalidRequest
-    }
-
     /// What kind of failure this is.
     public var kind: Kind
     /// The gRPC status code of the failure.
-    public var code: GRPCStatusCode
+    public var code: Code
     /// The server's message, or the client's explanation.
     public var message: String
     /// The method that failed, if the failure belongs to a call.
@@ -42,11 +23,21 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
     public var attempts: Int
     /// Whether the same call may succeed if tried again later.
     public var isRetryable: Bool
+    /// The trailers the server ended the last attempt with, as received (`grpc-status`,
+    /// `grpc-message`, `grpc-status-details-bin` and any custom ones); empty when the client or
+    /// the transport ended the call. Never part of ``description``: they may carry secrets.
+    public var trailers = ConductorMetadata()
+
+    /// The server's rich status (`grpc-status-details-bin`, a `google.rpc.Status`), when it sent
+    /// one that decodes; `nil` otherwise.
+    public var statusDetails: ConductorStatusDetails? {
+        trailers[binary: "grpc-status-details-bin"].first.flatMap(ConductorStatusDetails.init(serialized:))
+    }
 
     /// Creates an error.
     public init(
         kind: Kind,
-        code: GRPCStatusCode,
+        code: Code,
         message: String,
         method: ConductorMethod? = nil,
         endpoint: String? = nil,
@@ -68,7 +59,7 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
         if let method { text += method.rawValue }
         if let endpoint { text += text.isEmpty ? endpoint : " to \(endpoint)" }
         text += text.isEmpty ? "" : " failed: "
-        text += GRPCStatus(code: code, message: message).description
+        text += GRPCStatus(code: code.wire, message: message).description
         if attempts > 0 { text += " (\(attempts) attempt\(attempts == 1 ? "" : "s"))" }
         return text
     }

@@ -9,13 +9,13 @@ public protocol ConductorService: Sendable {
     /// It runs on the caller's executor (`nonisolated(nonsending)`): a cached proof is returned
     /// without an executor hop, which would cost more than the lookup itself.
     nonisolated(nonsending)
-    func dayProof(_ day: Int32, timeout: Duration?, cachePolicy: ConductorCachePolicy) async throws(ConductorError) -> DayProof
+    func dayProof(_ day: Int32, options: ConductorCallOptions) async throws(ConductorError) -> DayProof
     /// Submits one event; the receipt's hash identifies the event's content.
-    func submit(_ event: ConductorEvent, timeout: Duration?) async throws(ConductorError) -> ConductorReceipt
+    func submit(_ event: ConductorEvent, options: ConductorCallOptions) async throws(ConductorError) -> ConductorReceipt
     /// Submits events all-or-nothing: one receipt per event, in order, or an error and nothing applied.
-    func submit(batch events: [ConductorEvent], timeout: Duration?) async throws(ConductorError) -> [ConductorReceipt]
+    func submit(batch events: [ConductorEvent], options: ConductorCallOptions) async throws(ConductorError) -> [ConductorReceipt]
     /// The conductor's health.
-    func health(service: String, timeout: Duration?) async throws(ConductorError) -> ServingStatus
+    func health(service: String, options: ConductorCallOptions) async throws(ConductorError) -> ServingStatus
     /// Refuses new calls, waits for the calls in flight, then releases resources.
     func shutdown() async
 }
@@ -24,21 +24,21 @@ extension ConductorService {
     /// The proof for `day`, from the cache when it holds it, with the default deadline.
     nonisolated(nonsending)
     public func dayProof(_ day: Int32) async throws(ConductorError) -> DayProof {
-        try await dayProof(day, timeout: nil, cachePolicy: .useCache)
+        try await dayProof(day, options: ConductorCallOptions())
     }
 
     /// Submits one event with the default deadline.
     public func submit(_ event: ConductorEvent) async throws(ConductorError) -> ConductorReceipt {
-        try await submit(event, timeout: nil)
+        try await submit(event, options: ConductorCallOptions())
     }
 
     /// Submits a batch with the default deadline.
     public func submit(batch events: [ConductorEvent]) async throws(ConductorError) -> [ConductorReceipt] {
-        try await submit(batch: events, timeout: nil)
+        try await submit(batch: events, options: ConductorCallOptions())
     }
 
     /// The health of the whole conductor, with the default deadline.
     public func health() async throws(ConductorError) -> ServingStatus {
-        try await health(service: "", timeout: nil)
+        try await health(service: "", options: ConductorCallOptions())
     }
 }

@@ -78,6 +78,12 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// The name checked in the server's certificate and sent as SNI (`CONDUCTOR_TLS_SERVER_NAME`);
     /// the endpoint's host when nil.
     public var tlsServerName: String?
+    /// Metadata sent with every call, before the call's own (`CONDUCTOR_METADATA`).
+    public var metadata = ConductorMetadata()
+    /// A file holding a bearer token sent as `authorization: Bearer …` with every call
+    /// (`CONDUCTOR_AUTH_TOKEN_FILE`); read again every 60 s and after UNAUTHENTICATED, so a
+    /// rotated token (a Kubernetes projected token) is picked up. See ``BearerTokenInterceptor``.
+    public var authTokenFile: String?
     /// Reconnection backoff; gRPC's defaults (1 s, ×1.6, ±20 %, at most 120 s).
     public var reconnectBackoff: ConnectionBackoff = ConnectionBackoff()
 

@@ -96,5 +96,19 @@ extension ConductorSetting {
               "the client certificate's key (with `CONDUCTOR_TLS_CERT_FILE`)", \.tlsKeyFile),
         .text("CONDUCTOR_TLS_SERVER_NAME", "tlsServerName", default: "the host", "name",
               "the name checked in the server certificate and sent as SNI", \.tlsServerName),
+        ConductorSetting(
+            variable: "CONDUCTOR_METADATA", property: "metadata", defaultText: "—", rangeText: "`key=value,…`",
+            meaning: "metadata sent with every call; `--dry-run` shows credentials (`authorization`, `*token*`, …) redacted",
+            widerInSwift: nil,
+            read: { text, configuration in
+                do throws(ConductorError) {
+                    configuration.metadata = try ConductorMetadata(parsing: text, variable: "CONDUCTOR_METADATA")
+                } catch { return error.message }
+                return nil
+            },
+            check: { _ in nil }, value: { .text($0.metadata.redactedDescription) }),
+        .text("CONDUCTOR_AUTH_TOKEN_FILE", "authTokenFile", default: "—", "file",
+              "bearer token sent as `authorization`; the file is read again every 60 s and after UNAUTHENTICATED",
+              \.authTokenFile),
     ]
 }

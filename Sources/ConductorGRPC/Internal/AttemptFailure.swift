@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 
 /// A failed attempt, classified once: everything the retry loop, the pool, the circuit breaker,
@@ -27,9 +28,12 @@ struct AttemptFailure: Sendable {
     let notProcessed: Bool
     /// The connection failed or could not be made, rather than the server answering.
     let connectionLevel: Bool
+    /// The trailers the server sent with the status (empty when the transport ended the attempt).
+    let trailers: [(name: String, value: String)]
 
-    init(_ failure: GRPCUnaryResponse.Failure, callDeadlinePassed: Bool) {
+    init(_ failure: GRPCUnaryResponse.Failure, trailers: [(name: String, value: String)], callDeadlinePassed: Bool) {
         status = failure.status
+        self.trailers = trailers
         refusedStream = failure.refusedStream
         notProcessed = failure.provablyNotProcessed
         connectionLevel = failure.connectionLevel
@@ -74,7 +78,9 @@ struct AttemptFailure: Sendable {
         case .unavailable, .resourceExhausted, .aborted, .deadlineExceeded: retryable = true
         default: retryable = false
         }
-        return ConductorError(kind: kind, code: status.code, message: status.message, method: method,
-                              endpoint: endpoint, attempts: attempts, isRetryable: retryable)
+        var error = ConductorError(kind: kind, code: ConductorError.Code(status.code), message: status.message, method: method,
+                                   endpoint: endpoint, attempts: attempts, isRetryable: retryable)
+        if !trailers.isEmpty { error.trailers = ConductorMetadata(received: trailers) }
+        return error
     }
 }

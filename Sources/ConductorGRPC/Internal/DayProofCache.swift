@@ -37,11 +37,24 @@ struct DayProofCache: Sendable {
                 let proof = try await load(day)
                 return LoadedValue(proof, lifetime: proof.canonical ? .permanent : .defaultTTL)
             }.value
-        } catch let error as ConductorError {
-            throw error
         } catch {
-            throw ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting for the day proof",
-                                 method: .getDayProof)
+            throw Self.conductorError(from: error)
+        }
+    }
+
+    /// The cache rethrows the loader's `ConductorError` (typed at the loader) and adds only
+    /// `CancellationError`, for a waiter cancelled while the load goes on; anything else would be
+    /// a bug in the cache, reported as INTERNAL rather than disguised as a cancellation.
+    static func conductorError(from error: any Error) -> ConductorError {
+        switch error {
+        case let error as ConductorError:
+            error
+        case is CancellationError:
+            ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting for the day proof",
+                           method: .getDayProof)
+        default:
+            ConductorError(kind: .rpcFailed, code: .internalError, message: "day-proof cache failed: \(error)",
+                           method: .getDayProof)
         }
     }
 

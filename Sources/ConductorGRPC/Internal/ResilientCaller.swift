@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 import Logging
 
@@ -20,17 +21,31 @@ struct ResilientCaller: Sendable {
 
     private var clock: any CallClock { pool.clock }
 
-    /// Performs `method` with the framed request `body`; returns the response message bytes and
-    /// the endpoint that answered.
-    func call(
-        _ method: ConductorMethod,
-        body: [UInt8],
-        safety: CallSafety,
-        timeout: Duration?
-    ) async throws(ConductorError) -> (message: [UInt8], endpoint: ConductorEndpoint) {
+    /// What one call sends besides its body.
+    struct Request: Sendable {
+        var method: ConductorMethod
+        var safety: CallSafety
+        var timeout: Duration?
+        var metadata: GRPCMetadata
+        /// Keep the response headers gRPC does not read (the caller asked for them).
+        var keepsResponseHeaders: Bool
+    }
+
+    /// What answered a call.
+    struct Answer: Sendable {
+        var message: [UInt8]
+        var endpoint: ConductorEndpoint
+        var attempts: Int
+        var headers: [(name: String, value: String)]
+        var trailers: [(name: String, value: String)]
+    }
+
+    /// Performs the request with the framed `body`.
+    func call(_ request: Request, body: [UInt8]) async throws(ConductorError) -> Answer {
+        let method = request.method
         let started = clock.now()
         do {
-            let message = try await attempts(method, body: body, safety: safety, timeout: timeout, started: started)
+            let message = try await attempts(request, body: body, started: started)
             pool.metrics.request(method, code: .ok, circuitOpen: false, duration: started.duration(to: clock.now()))
             return message
         } catch {
@@ -40,13 +55,12 @@ struct ResilientCaller: Sendable {
     }
 
     private func attempts(
-        _ method: ConductorMethod,
+        _ request: Request,
         body: [UInt8],
-        safety: CallSafety,
-        timeout: Duration?,
         started: MonotonicInstant
-    ) async throws(ConductorError) -> (message: [UInt8], endpoint: ConductorEndpoint) {
-        let callTimeout = min(timeout ?? configuration.timeout, configuration.timeout)
+    ) async throws(ConductorError) -> Answer {
+        let method = request.method
+        let callTimeout = min(request.timeout ?? configuration.timeout, configuration.timeout)
         let deadline = started + callTimeout
         var attempts = 0
         var freeRefusals = 0
@@ -71,24 +85,25 @@ struct ResilientCaller: Sendable {
             attempts += 1
             let endpoint = lease.endpoint
             previous = endpoint
-            let response = await exchange(method, body: body, on: lease, timeout: clock.now().duration(to: deadline),
+            let response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
                                           previousAttempts: attempts - 1)
             let wireFailure: GRPCUnaryResponse.Failure
             switch response.result {
             case .success(let message):
                 pool.checkin(lease, outcome: .success)
                 endpoint.budget.recordSuccess()
-                return (message, endpoint.endpoint)
+                return Answer(message: message, endpoint: endpoint.endpoint, attempts: attempts, headers: response.headers,
+                              trailers: response.trailers)
             case .failure(let failure):
                 wireFailure = failure
             }
             if wireFailure.status.code == .cancelled && Task.isCancelled {
                 pool.checkin(lease, outcome: .ignored)
-                throw AttemptFailure(wireFailure, callDeadlinePassed: false)
+                throw AttemptFailure(wireFailure, trailers: response.trailers, callDeadlinePassed: false)
                     .error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts, cancelledByCaller: true)
             }
             let timeLeft = clock.now().duration(to: deadline)
-            let failure = AttemptFailure(wireFailure, callDeadlinePassed: timeLeft <= .zero)
+            let failure = AttemptFailure(wireFailure, trailers: response.trailers, callDeadlinePassed: timeLeft <= .zero)
             let othersOpen = pool.checkin(lease, outcome: failure.breakerOutcome, refused: failure.refusedStream)
             if failure.refusedStream && othersOpen {
                 freeRefusals += 1 // the pool parks the call until a stream of that connection closes
@@ -96,7 +111,7 @@ struct ResilientCaller: Sendable {
                 continue
             }
             let decision = policy.decision(
-                after: failure.retryClass, safety: safety, attempts: attempts - freeRefusals,
+                after: failure.retryClass, safety: request.safety, attempts: attempts - freeRefusals,
                 transparentRetries: transparentRetries, timeRemaining: timeLeft, pushback: failure.pushback,
                 budget: failure.drawsOnBudget ? endpoint.budget : nil)
             switch decision {
@@ -124,16 +139,18 @@ struct ResilientCaller: Sendable {
     }
 
     private func exchange(
-        _ method: ConductorMethod,
+        _ request: Request,
         body: [UInt8],
         on lease: ChannelPool.Lease,
         timeout: Duration,
         previousAttempts: Int
     ) async -> GRPCUnaryResponse {
-        let headers = lease.endpoint.requestHeads.headers(path: method.path, timeout: timeout, previousAttempts: previousAttempts)
+        let headers = lease.endpoint.requestHeads.headers(path: request.method.path, timeout: timeout,
+                                                          previousAttempts: previousAttempts, metadata: request.metadata)
         let stream = await lease.connection.exchange(
             headers: headers, body: body, timeout: timeout,
-            maximumResponseBytes: configuration.maxReceiveMessageBytes + GRPCMessageFramer.prefixLength)
+            maximumResponseBytes: configuration.maxReceiveMessageBytes + GRPCMessageFramer.prefixLength,
+            keepingAllHeaders: request.keepsResponseHeaders)
         return GRPCResponseInterpreter.interpret(stream, maximumMessageLength: configuration.maxReceiveMessageBytes)
     }
 }

@@ -6,7 +6,7 @@ import LockedState
 /// It has the API of ``ConductorClient`` (both are a ``ConductorService``) and the semantics of
 /// the project's reference conductor:
 ///
-/// - ``dayProof(_:timeout:cachePolicy:)`` answers from the configured day proofs (by default
+/// - ``dayProof(_:options:)`` answers from the configured day proofs (by default
 ///   ``referenceDayProofs()``: days 1...999 canonical) and throws `NOT_FOUND`
 ///   "no proof for day <d>" for any other day. As with ``ConductorClient``'s cache,
 ///   ``ConductorCachePolicy/useCache`` answers a day served before with the same proof, and
@@ -16,13 +16,13 @@ import LockedState
 ///   always gets the same hash;
 /// - a batch is all-or-nothing: one receipt per event in request order, or an error and nothing
 ///   applied;
-/// - ``health(service:timeout:)`` answers ``healthStatus``.
+/// - ``health(service:options:)`` answers ``healthStatus``.
 ///
 /// Tests can make the next calls of a method fail (``failNext(_:times:code:message:)``) and read
 /// what was applied (``appliedEvents``). There are no retries and no circuit breaker: each call
-/// answers at once, and a failure surfaces exactly as injected. Timeouts are accepted and
-/// ignored. Proofs stay cached until a ``ConductorCachePolicy/reload`` (no TTL, and NOT_FOUND is
-/// not remembered). Errors name the endpoint `in-memory`.
+/// answers at once, and a failure surfaces exactly as injected. Timeouts and metadata are
+/// accepted and ignored. Proofs stay cached until a ``ConductorCachePolicy/reload`` (no TTL, and
+/// NOT_FOUND is not remembered). Errors name the endpoint `in-memory`.
 ///
 /// ```swift
 /// let conductor = InMemoryConductor()
@@ -48,10 +48,10 @@ public final class InMemoryConductor: ConductorService {
 
     /// Creates a conductor whose day proofs come from `dayProofs`: it returns the proof for a day,
     /// or nil for a day without one (answered with `NOT_FOUND`). It is called on every
-    /// ``dayProof(_:timeout:cachePolicy:)``, from any task.
+    /// ``dayProof(_:options:)``, from any task.
     ///
     /// - Parameters:
-    ///   - healthStatus: what ``health(service:timeout:)`` answers until ``healthStatus`` is changed.
+    ///   - healthStatus: what ``health(service:options:)`` answers until ``healthStatus`` is changed.
     ///   - dayProofs: the proofs; by default the reference conductor's (``referenceDayProofs()``).
     public init(
         healthStatus: ServingStatus = .serving,
@@ -76,10 +76,9 @@ public final class InMemoryConductor: ConductorService {
     nonisolated(nonsending)
     public func dayProof(
         _ day: Int32,
-        timeout: Duration? = nil,
-        cachePolicy: ConductorCachePolicy = .useCache
+        options: ConductorCallOptions = ConductorCallOptions()
     ) async throws(ConductorError) -> DayProof {
-        if cachePolicy == .useCache, let cached = state.withLock({ $0.servedProofs[day] }) {
+        if options.cachePolicy == .useCache, let cached = state.withLock({ $0.servedProofs[day] }) {
             return cached
         }
         try begin(.getDayProof)
@@ -91,7 +90,7 @@ public final class InMemoryConductor: ConductorService {
     }
 
     /// Applies one event and returns its receipt: the event's content hash and epoch.
-    public func submit(_ event: ConductorEvent, timeout: Duration? = nil) async throws(ConductorError) -> ConductorReceipt {
+    public func submit(_ event: ConductorEvent, options: ConductorCallOptions = ConductorCallOptions()) async throws(ConductorError) -> ConductorReceipt {
         try begin(.submitEvent)
         let applied = AppliedEvent(event: event, receipt: Self.receipt(for: event), method: .submitEvent)
         state.withLock { $0.applied.append(applied) }
@@ -100,7 +99,7 @@ public final class InMemoryConductor: ConductorService {
 
     /// Applies every event in one step and returns one receipt per event, in order; a failing
     /// batch applies nothing.
-    public func submit(batch events: [ConductorEvent], timeout: Duration? = nil) async throws(ConductorError) -> [ConductorReceipt] {
+    public func submit(batch events: [ConductorEvent], options: ConductorCallOptions = ConductorCallOptions()) async throws(ConductorError) -> [ConductorReceipt] {
         try begin(.submitEventsBatch)
         let applied = events.map { AppliedEvent(event: $0, receipt: Self.receipt(for: $0), method: .submitEventsBatch) }
         state.withLock { $0.applied += applied }
@@ -108,7 +107,7 @@ public final class InMemoryConductor: ConductorService {
     }
 
     /// ``healthStatus``, whatever `service` is (as the reference conductor's HealthCheck).
-    public func health(service: String = "", timeout: Duration? = nil) async throws(ConductorError) -> ServingStatus {
+    public func health(service: String = "", options: ConductorCallOptions = ConductorCallOptions()) async throws(ConductorError) -> ServingStatus {
         try begin(.healthCheck)
         return state.withLock { $0.healthStatus }
     }
@@ -121,7 +120,7 @@ public final class InMemoryConductor: ConductorService {
 
     // MARK: - Test controls
 
-    /// What ``health(service:timeout:)`` answers; settable at any time.
+    /// What ``health(service:options:)`` answers; settable at any time.
     public var healthStatus: ServingStatus {
         get { state.withLock { $0.healthStatus } }
         set { state.withLock { $0.healthStatus = newValue } }
@@ -148,7 +147,7 @@ public final class InMemoryConductor: ConductorService {
     ///   - code: the gRPC status; its ``ConductorError/kind`` and ``ConductorError/isRetryable``
     ///     are what ``ConductorClient`` would report for the same status.
     ///   - message: the status message; by default `injected <CODE>`, as the reference conductor's `--error`.
-    public func failNext(_ method: ConductorMethod, times: Int = 1, code: GRPCStatusCode, message: String? = nil) {
+    public func failNext(_ method: ConductorMethod, times: Int = 1, code: ConductorError.Code, message: String? = nil) {
         let error = Self.error(method, code: code, message: message ?? "injected \(code.name)")
         failNext(method, times: times, with: error)
     }
@@ -195,7 +194,7 @@ public final class InMemoryConductor: ConductorService {
     }
 
     /// An error shaped like the one ``ConductorClient`` reports for the same status after one attempt.
-    private static func error(_ method: ConductorMethod, code: GRPCStatusCode, message: String) -> ConductorError {
+    private static func error(_ method: ConductorMethod, code: ConductorError.Code, message: String) -> ConductorError {
         let kind: ConductorError.Kind = switch code {
         case .deadlineExceeded: .deadlineExceeded
         case .cancelled: .cancelled

@@ -10,7 +10,7 @@ final class ConductorMetrics: Sendable {
     private struct RequestKey: Hashable {
         var method: ConductorMethod
         var status: String
-        var code: GRPCStatusCode
+        var code: ConductorError.Code
     }
 
     private struct RetryKey: Hashable {
@@ -50,7 +50,7 @@ final class ConductorMetrics: Sendable {
     }
 
     /// One finished call: `status` is `success`, `error` or `circuit_breaker_open`.
-    func request(_ method: ConductorMethod, code: GRPCStatusCode, circuitOpen: Bool, duration: Duration) {
+    func request(_ method: ConductorMethod, code: ConductorError.Code, circuitOpen: Bool, duration: Duration) {
         let (seconds, attoseconds) = duration.components
         latency[method]?.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         if code == .ok, let counter = successes[method] {

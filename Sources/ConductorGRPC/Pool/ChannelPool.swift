@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 import LockedState
 import Logging

@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 
 /// One endpoint address of the pool and what belongs to it for its whole life outside the pool's
@@ -30,6 +31,7 @@ final class PoolEndpoint: Sendable {
         self.serverName = serverName
         let port = target.port
         requestHeads = GRPCRequestHeadBuilder(scheme: endpoint.usesTLS ? "https" : "http",
-                                              authority: serverName.map { "\($0):\(port)" } ?? endpoint.authority)
+                                              authority: serverName.map { "\($0):\(port)" } ?? endpoint.authority,
+                                              userAgent: ConductorGRPCVersion.userAgent)
     }
 }

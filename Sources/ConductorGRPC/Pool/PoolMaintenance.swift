@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 import LockedState
 import Logging
@@ -92,8 +93,8 @@ final class PoolMaintenance: Sendable {
             ? ConductorProtobufCodec.encodeHealthCheckRequest(service: "")
             : ConductorProtobufCodec.encodeStandardHealthCheckRequest(service: "")
         let stream = await lease.connection.exchange(
-            headers: endpoint.requestHeads.headers(path: method.path, timeout: timeout), body: body, timeout: timeout,
-            maximumResponseBytes: 4096)
+            headers: endpoint.requestHeads.headers(path: method.path, timeout: timeout, metadata: configuration.metadata.wire),
+            body: body, timeout: timeout, maximumResponseBytes: 4096, keepingAllHeaders: false)
         pool.checkin(lease, outcome: .ignored)
         switch GRPCResponseInterpreter.interpret(stream, maximumMessageLength: 4096).result {
         case .success(let message):

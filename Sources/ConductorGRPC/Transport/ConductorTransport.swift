@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 
 /// What the pool needs from a protocol underneath: connections that report their lifecycle, and
@@ -25,9 +26,10 @@ struct TransportConnectionSettings: Sendable {
 /// One connection of a ``ConductorTransport``.
 protocol TransportConnection: AnyObject, Sendable {
     /// Sends one request and waits for the whole response; never throws (every failure is an
-    /// outcome of the result); Task cancellation resets the stream.
-    func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int) async
-        -> HTTP2StreamResult
+    /// outcome of the result); Task cancellation resets the stream. `keepingAllHeaders`: the
+    /// caller reads response headers gRPC does not interpret.
+    func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int,
+                  keepingAllHeaders: Bool) async -> HTTP2StreamResult
     /// Stops new streams and closes once the open ones have finished.
     func shutdown()
     /// Transport counters, when the transport keeps any.

@@ -1,3 +1,5 @@
+import GRPCWire
+
 /// The production transport: HTTP/2 connections on the shim's event loop (nghttp2, OpenSSL).
 struct NGHTTP2Transport: ConductorTransport {
     /// Window sizes, header limits and keepalive timeout shared by every connection.

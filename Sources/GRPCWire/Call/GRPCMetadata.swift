@@ -1,7 +1,7 @@
 /// Custom request metadata: lower-case names; binary values under names ending in `-bin`.
-public struct GRPCMetadata: Sendable, Hashable {
+package struct GRPCMetadata: Sendable, Hashable {
     /// One metadata entry.
-    public enum Value: Sendable, Hashable {
+    package enum Value: Sendable, Hashable {
         /// Printable ASCII text.
         case text(String)
         /// Arbitrary bytes; the name must end in `-bin`; sent base64-encoded without padding.
@@ -9,7 +9,7 @@ public struct GRPCMetadata: Sendable, Hashable {
     }
 
     /// Why a metadata entry cannot be sent.
-    public enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum ValidationError: Error, Sendable, Hashable, CustomStringConvertible {
         /// The name is empty or has characters other than `0-9 a-z _ - .`.
         case invalidName(String)
         /// Names starting with `grpc-` belong to the protocol.
@@ -20,7 +20,7 @@ public struct GRPCMetadata: Sendable, Hashable {
         case binarySuffixMismatch(name: String)
 
         /// A sentence naming the entry and the rule it breaks.
-        public var description: String {
+        package var description: String {
             switch self {
             case .invalidName(let name): "metadata name \"\(name)\" must be lower-case 0-9 a-z _ - ."
             case .reservedName(let name): "metadata name \"\(name)\" is reserved (grpc- prefix)"
@@ -31,13 +31,13 @@ public struct GRPCMetadata: Sendable, Hashable {
     }
 
     /// The entries in the order they are sent.
-    public private(set) var entries: [(name: String, value: Value)] = []
+    package private(set) var entries: [(name: String, value: Value)] = []
 
     /// Creates empty metadata.
-    public init() {}
+    package init() {}
 
     /// Appends an entry after checking its name and value.
-    public mutating func append(_ name: String, _ value: Value) throws(ValidationError) {
+    package mutating func append(_ name: String, _ value: Value) throws(ValidationError) {
         guard !name.isEmpty, name.utf8.allSatisfy(Self.isNameByte) else { throw .invalidName(name) }
         guard !name.hasPrefix("grpc-") else { throw .reservedName(name) }
         let isBinaryName = name.hasSuffix("-bin")
@@ -67,11 +67,11 @@ public struct GRPCMetadata: Sendable, Hashable {
         }
     }
 
-    public static func == (lhs: GRPCMetadata, rhs: GRPCMetadata) -> Bool {
+    package static func == (lhs: GRPCMetadata, rhs: GRPCMetadata) -> Bool {
         lhs.entries.elementsEqual(rhs.entries) { $0.name == $1.name && $0.value == $1.value }
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         for entry in entries {
             hasher.combine(entry.name)
             hasher.combine(entry.value)

@@ -3,15 +3,12 @@
 /// `user-agent`, then custom metadata. The parts that never change for a connection are packed
 /// once, so a call only appends its path, timeout and metadata.
 package struct GRPCRequestHeadBuilder: Sendable {
-    /// The `user-agent` this library sends.
-    package static let userAgent = "conductor-grpc-swift/\(ConductorGRPCVersion.string)"
-
     private let leading: HTTP2HeaderBlock
     private let authority: HTTP2HeaderBlock
     private let trailing: HTTP2HeaderBlock
 
-    /// Creates a builder for one connection.
-    package init(scheme: String, authority: String, userAgent: String = GRPCRequestHeadBuilder.userAgent) {
+    /// Creates a builder for one connection; `userAgent` names the library and its version.
+    package init(scheme: String, authority: String, userAgent: String) {
         var leading = HTTP2HeaderBlock()
         leading.append(name: ":method", value: "POST")
         leading.append(name: ":scheme", value: scheme)

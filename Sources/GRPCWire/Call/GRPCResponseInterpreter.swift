@@ -5,6 +5,17 @@
 package enum GRPCResponseInterpreter {
     /// Interprets a finished stream. `maximumMessageLength` bounds the decoded message.
     package static func interpret(_ stream: HTTP2StreamResult, maximumMessageLength: Int) -> GRPCUnaryResponse {
+        var response = interpretOutcome(stream, maximumMessageLength: maximumMessageLength)
+        if stream.outcome == .complete && !stream.hasTrailers {
+            response.trailers = stream.headers // Trailers-Only: the one block is the status
+        } else {
+            response.headers = stream.headers
+            response.trailers = stream.trailers
+        }
+        return response
+    }
+
+    private static func interpretOutcome(_ stream: HTTP2StreamResult, maximumMessageLength: Int) -> GRPCUnaryResponse {
         switch stream.outcome {
         case .complete:
             return interpretComplete(stream, maximumMessageLength: maximumMessageLength)

@@ -32,6 +32,10 @@ package struct GRPCUnaryResponse: Sendable {
 
     /// The decoded message bytes, or the failure.
     package var result: Result<[UInt8], Failure>
+    /// The response's first header block, as the transport kept it.
+    package var headers: [(name: String, value: String)] = []
+    /// The response's trailers (for a Trailers-Only response, its only header block).
+    package var trailers: [(name: String, value: String)] = []
 }
 
 extension GRPCUnaryResponse {

@@ -1,5 +1,5 @@
 /// A gRPC status code, as defined by the gRPC project's `statuscodes` document.
-public enum GRPCStatusCode: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum GRPCStatusCode: Int, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// The call succeeded.
     case ok = 0
     /// The call was cancelled, typically by the caller.
@@ -36,7 +36,7 @@ public enum GRPCStatusCode: Int, Sendable, Hashable, CaseIterable, CustomStringC
     case unauthenticated = 16
 
     /// The code's canonical upper-case name, e.g. `NOT_FOUND`.
-    public var name: String {
+    package var name: String {
         switch self {
         case .ok: "OK"
         case .cancelled: "CANCELLED"
@@ -59,11 +59,11 @@ public enum GRPCStatusCode: Int, Sendable, Hashable, CaseIterable, CustomStringC
     }
 
     /// The same as ``name``.
-    public var description: String { name }
+    package var description: String { name }
 
     /// Parses the value of a `grpc-status` trailer: a decimal number. Unknown numbers and
     /// malformed values give `.unknown`, as the gRPC specification requires.
-    public init(grpcStatusValue value: Substring) {
+    package init(grpcStatusValue value: Substring) {
         guard let number = Int(value), let code = GRPCStatusCode(rawValue: number) else {
             self = .unknown
             return

@@ -110,16 +110,18 @@ package final class HTTP2Connection: Sendable {
     }
 
     /// Sends one request and waits for the whole response. Never throws: every failure is an
-    /// outcome of the result. Task cancellation resets the stream.
+    /// outcome of the result. Task cancellation resets the stream. `keepingAllHeaders` keeps the
+    /// response headers gRPC does not interpret (by default only those it reads are copied).
     package func exchange(
         headers: HTTP2HeaderBlock,
         body: [UInt8],
         timeout: Duration?,
-        maximumResponseBytes: Int
+        maximumResponseBytes: Int,
+        keepingAllHeaders: Bool = false
     ) async -> HTTP2StreamResult {
         await HTTP2Exchange.run(
             on: handle, headers: headers, body: body, timeout: timeout,
-            maximumResponseBytes: maximumResponseBytes)
+            maximumResponseBytes: maximumResponseBytes, keepingAllHeaders: keepingAllHeaders)
     }
 
     /// Stops new streams and closes once the open ones have finished.

@@ -18,6 +18,11 @@ final class HTTP2Exchange: Sendable {
     }
 
     private let state = Locked<State>(.idle)
+    private let keepsAllHeaders: Bool
+
+    private init(keepsAllHeaders: Bool) {
+        self.keepsAllHeaders = keepsAllHeaders
+    }
 
     /// Submits the request and waits for its result; Task cancellation resets the stream.
     static func run(
@@ -25,9 +30,10 @@ final class HTTP2Exchange: Sendable {
         headers: HTTP2HeaderBlock,
         body: [UInt8],
         timeout: Duration?,
-        maximumResponseBytes: Int
+        maximumResponseBytes: Int,
+        keepingAllHeaders: Bool
     ) async -> HTTP2StreamResult {
-        let exchange = HTTP2Exchange()
+        let exchange = HTTP2Exchange(keepsAllHeaders: keepingAllHeaders)
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
                 exchange.start(
@@ -127,7 +133,7 @@ final class HTTP2Exchange: Sendable {
     private static let onComplete: h2shim_completion_fn = { context, result in
         guard let context, let result else { return }
         let exchange = Unmanaged<HTTP2Exchange>.fromOpaque(context).takeRetainedValue()
-        exchange.finish(with: HTTP2StreamResult(copying: result))
+        exchange.finish(with: HTTP2StreamResult(copying: result, keepingAllHeaders: exchange.keepsAllHeaders))
     }
 
 }

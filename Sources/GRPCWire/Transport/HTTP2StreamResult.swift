@@ -30,9 +30,11 @@ package struct HTTP2StreamResult: Sendable {
     /// How the stream ended.
     package var outcome: Outcome
     /// The first header block (the only one for a Trailers-Only response). From the transport it
-    /// holds only the fields gRPC interprets (``interpretedNames``).
+    /// holds only the fields gRPC interprets (``interpretedNames``) unless the caller asked for all
+    /// of them or the response is Trailers-Only (then this block is the status and its details).
     package var headers: [(name: String, value: String)]
-    /// The trailing header block, empty if none arrived; from the transport, interpreted fields only.
+    /// The trailing header block, empty if none arrived; every field (trailers are few, and an
+    /// error's details travel here).
     package var trailers: [(name: String, value: String)]
     /// Whether a trailing header block arrived (even one without interpreted fields).
     package var hasTrailers: Bool
@@ -43,6 +45,7 @@ package struct HTTP2StreamResult: Sendable {
     /// does not turn them into Strings: that was a third of the Swift string work of a call.
     package static let interpretedNames: [[UInt8]] = [
         ":status", "content-type", "grpc-status", "grpc-message", "grpc-encoding", "grpc-retry-pushback-ms",
+        "grpc-status-details-bin",
     ].map { Array($0.utf8) }
 
     /// Creates a result.
@@ -59,8 +62,9 @@ package struct HTTP2StreamResult: Sendable {
         self.body = body
     }
 
-    /// Copies a result out of the shim's callback (its memory is gone once the callback returns).
-    init(copying result: UnsafePointer<h2shim_result>) {
+    /// Copies a result out of the shim's callback (its memory is gone once the callback returns);
+    /// `keepingAllHeaders` keeps response headers gRPC does not interpret (the caller reads them).
+    init(copying result: UnsafePointer<h2shim_result>, keepingAllHeaders: Bool) {
         let r = result.pointee
         let detail = r.detail.map { String(cString: $0) }
         switch r.outcome {
@@ -74,8 +78,8 @@ package struct HTTP2StreamResult: Sendable {
         case H2SHIM_HEADERS_TOO_LARGE: outcome = .headersTooLarge
         default: outcome = .connectionLost(reason: "unknown transport outcome \(r.outcome.rawValue)")
         }
-        headers = Self.copy(r.headers, count: r.header_count)
-        trailers = Self.copy(r.trailers, count: r.trailer_count)
+        headers = Self.copy(r.headers, count: r.header_count, all: keepingAllHeaders || r.trailer_count == 0)
+        trailers = Self.copy(r.trailers, count: r.trailer_count, all: true)
         hasTrailers = r.trailer_count > 0
         body = r.body_len > 0 ? Array(UnsafeBufferPointer(start: r.body, count: r.body_len)) : []
     }
@@ -88,14 +92,14 @@ package struct HTTP2StreamResult: Sendable {
         return false
     }
 
-    private static func copy(_ fields: UnsafePointer<h2shim_header>?, count: Int) -> [(name: String, value: String)] {
+    private static func copy(_ fields: UnsafePointer<h2shim_header>?, count: Int, all: Bool) -> [(name: String, value: String)] {
         guard let fields, count > 0 else { return [] }
         var result: [(name: String, value: String)] = []
         result.reserveCapacity(count)
         for index in 0..<count {
             let field = fields[index]
             let name = UnsafeBufferPointer(start: field.name, count: field.name_len)
-            guard isInterpreted(name) else { continue }
+            guard all || isInterpreted(name) else { continue }
             result.append((
                 String(decoding: name, as: UTF8.self),
                 String(decoding: UnsafeBufferPointer(start: field.value, count: field.value_len), as: UTF8.self)

@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 @testable import ConductorGRPC
 import Testing

@@ -1,3 +1,4 @@
+import GRPCWire
 import BridgeResilience
 @testable import ConductorGRPC
 import LockedState
@@ -59,7 +60,8 @@ final class ScriptedConnection: TransportConnection {
     var peakOpen: Int { counters.withLock { $0.peakOpen } }
     var wasShutDown: Bool { counters.withLock { $0.shutDown } }
 
-    func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int) async -> HTTP2StreamResult {
+    func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int,
+                  keepingAllHeaders: Bool) async -> HTTP2StreamResult {
         counters.withLock { counters in
             counters.started += 1
             counters.open += 1

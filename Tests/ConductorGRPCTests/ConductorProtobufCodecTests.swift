@@ -1,4 +1,4 @@
-@testable import GRPCWire
+@testable import ConductorGRPC
 import Testing
 
 @Suite struct ConductorProtobufCodecTests {

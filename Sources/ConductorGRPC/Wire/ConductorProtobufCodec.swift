@@ -1,4 +1,5 @@
 import CConductorProto
+import GRPCWire
 
 /// Encodes requests and decodes responses with the protobuf-c code generated from
 /// `Protos/conductor.proto` and `Protos/health.proto`. Requests come out already framed
@@ -8,6 +9,19 @@ package enum ConductorProtobufCodec {
     package struct InvalidMessage: Error, Sendable {
         /// The protobuf message type that failed to decode.
         package var messageType: String
+        /// What is wrong, as the caller's error message says it.
+        package var explanation: String
+
+        /// Bytes that do not decode as `messageType`.
+        package init(messageType: String) {
+            self.init(messageType: messageType, explanation: "the response is not a valid \(messageType) message")
+        }
+
+        /// A message that decodes but does not fit the request.
+        package init(messageType: String, explanation: String) {
+            self.messageType = messageType
+            self.explanation = explanation
+        }
     }
 
     // MARK: Requests
