@@ -7,7 +7,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 graphs=.build-docs/symbol-graphs
-rm -rf "$graphs" && mkdir -p "$graphs/all" "$graphs/ConductorGRPC"
+# The compiler writes a module's graph only when it compiles the module: keep "all" between runs
+# (an up-to-date build leaves the graph of the last compilation, which is current).
+rm -rf "$graphs/ConductorGRPC" && mkdir -p "$graphs/all" "$graphs/ConductorGRPC"
 swift build --target ConductorGRPC --scratch-path .build-docs \
   -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$graphs/all" >/dev/null
 cp "$graphs/all/ConductorGRPC.symbols.json" "$graphs/ConductorGRPC/"

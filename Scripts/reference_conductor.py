@@ -21,7 +21,8 @@ Semantics (deterministic):
     service name answers NOT_FOUND.
 
 Fault knobs (`METHOD` = SubmitEvent|SubmitEventsBatch|GetDayProof|HealthCheck|Check or `*`), applied
-in this order: --delay, --fail-first, --error, then the real handler. See `--help`.
+in this order: --token-file, --delay, --fail-first, --error, then the real handler. See `--help`.
+Successful answers carry the initial metadata `x-served-by: reference-conductor`.
 
 Request log (`--log FILE`): one JSON object per line, flushed per line, for every request, written
 before the answer is sent:
@@ -57,7 +58,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTO_FILES = ("conductor.proto", "health.proto")
+PROTO_FILES = ("conductor.proto", "health.proto", "rpc_status.proto")
 METHODS = ("SubmitEvent", "SubmitEventsBatch", "GetDayProof", "HealthCheck", "Check")
 SOURCE = "reference-conductor"
 MIB = 1024 * 1024
@@ -135,11 +136,11 @@ def ensure_generated(proto_dir: Path = ROOT / "Protos") -> Path:
 
 
 def load_proto_modules(proto_dir: Path = ROOT / "Protos") -> SimpleNamespace:
-    """Imports the generated modules: conductor_pb2(_grpc) and health_pb2(_grpc)."""
+    """Imports the generated modules: conductor_pb2(_grpc), health_pb2(_grpc) and rpc_status_pb2."""
     directory = str(ensure_generated(proto_dir))
     if directory not in sys.path:
         sys.path.insert(0, directory)
-    names = ("conductor_pb2", "conductor_pb2_grpc", "health_pb2", "health_pb2_grpc")
+    names = ("conductor_pb2", "conductor_pb2_grpc", "health_pb2", "health_pb2_grpc", "rpc_status_pb2")
     return SimpleNamespace(**{name: importlib.import_module(name) for name in names})
 
 
@@ -206,7 +207,18 @@ class Config:
     pushback_ms: int | None = None
     health_status: str = "SERVING"
     health_file: str | None = None
+    token_file: str | None = None
+    error_details: bool = False
     seed: int = 1
+
+    def accepted_token(self) -> str | None:
+        """The bearer token calls must carry, read from --token-file now (None: no check)."""
+        if not self.token_file:
+            return None
+        try:
+            return Path(self.token_file).read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
 
     def current_health(self) -> str:
         """The health status now: the --health-file's content when it names one, else --health-status."""
@@ -247,7 +259,8 @@ def _split_method_value(text: str) -> tuple[str, str]:
 def _parse_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     """Turns the repeatable METHOD=VALUE flags into a Config."""
     config = Config(pushback_ms=args.error_pushback_ms, health_status=args.health_status,
-                    health_file=args.health_file, seed=args.seed)
+                    health_file=args.health_file, token_file=args.token_file,
+                    error_details=args.error_details, seed=args.seed)
     try:
         for item in args.delay:
             method, value = _split_method_value(item)
@@ -282,6 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--health-file", metavar="FILE",
         help="read the health status (SERVING, NOT_SERVING, UNKNOWN) from FILE on every check, "
              "so a test can change it while the server runs")
+    add("--token-file", metavar="FILE",
+        help="every call must carry `authorization: Bearer <FILE's content>` (read on every call, so a "
+             "test can rotate it), else UNAUTHENTICATED")
+    add("--error-details", action="store_true",
+        help="injected --error failures carry grpc-status-details-bin (a google.rpc.Status with one "
+             "google.rpc.ErrorInfo detail) and the trailer x-error-trailer: injected")
     add("--proof-bytes", action="append", default=[], metavar="DAY=N",
         help="pad the proof of DAY with 'x' to N bytes")
     add("--delay", action="append", default=[], metavar="METHOD=SECONDS")
@@ -419,6 +438,7 @@ class Conductor:
         entry = self._new_entry(method, context)
         describe(request, entry)
         try:
+            self._authenticate(context)
             self._delay(method, context)
             self._inject_faults(method)
             response = respond(request, entry)
@@ -435,7 +455,16 @@ class Conductor:
             context.abort(failure.code, failure.message)
         entry["outcome"] = "ok"
         self.request_log.write(entry, self.verbose)
+        context.send_initial_metadata((("x-served-by", SOURCE),))
         return response
+
+    def _authenticate(self, context) -> None:
+        accepted = self.config.accepted_token()
+        if accepted is None:
+            return
+        sent = dict(context.invocation_metadata()).get("authorization")
+        if not accepted or sent != f"Bearer {accepted}":
+            raise Injected(self.grpc.StatusCode.UNAUTHENTICATED, "missing or invalid bearer token")
 
     def _new_entry(self, method: str, context) -> dict:
         custom, attempt, user_agent = describe_metadata(context.invocation_metadata())
@@ -469,7 +498,17 @@ class Conductor:
             raise Injected(self.grpc.StatusCode.UNAVAILABLE, "injected UNAVAILABLE",
                            self._pushback())
         if rule is not None and draw < rule.rate:
-            raise Injected(rule.code, f"injected {rule.code.name}", self._pushback())
+            raise Injected(rule.code, f"injected {rule.code.name}", self._pushback() + self._details(rule.code))
+
+    def _details(self, code) -> tuple:
+        """grpc-status-details-bin and a custom trailer, with --error-details."""
+        if not self.config.error_details:
+            return ()
+        status = self.pb.rpc_status_pb2.Status(
+            code=code.value[0], message=f"injected {code.name}",
+            details=[self.pb.rpc_status_pb2.StatusDetail(
+                type_url="type.googleapis.com/google.rpc.ErrorInfo", value=b"\x0a\x08injected")])
+        return (("grpc-status-details-bin", status.SerializeToString()), ("x-error-trailer", "injected"))
 
     def _pushback(self) -> tuple:
         if self.config.pushback_ms is None:

@@ -9,7 +9,7 @@ struct SmokeCommand: AsyncParsableCommand {
         commandName: "conductor-smoke",
         abstract: "Proves that a Chorus Conductor answers: calls each RPC once, optionally loads it, and reports.",
         discussion: SmokeHelp.discussion,
-        version: ConductorGRPCVersion.string)
+        version: ConductorClient.version)
 
     @Option(name: .long, help: ArgumentHelp("The conductor's URL or comma-separated URL list (overrides CONDUCTOR_BASE_URL).",
                                             valueName: "url"))

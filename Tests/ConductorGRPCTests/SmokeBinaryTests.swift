@@ -1,3 +1,4 @@
+import ConductorGRPC
 import Foundation
 import Testing
 
@@ -22,6 +23,33 @@ struct SmokeBinaryTests {
         #expect(output.stdout.contains("INTERNAL: injected INTERNAL"))
         #expect(output.stdout.contains("errors by code: INTERNAL×1"))
         #expect(output.stdout.contains("ok    SubmitEvent"), "the later checks still run")
+    }
+
+    @Test func metadataFromTheCommandLineAuthenticatesAndIsRedactedInTheDryRun() async throws {
+        let tokens = try TokenFiles(serverToken: "x")
+        let server = try await ReferenceConductor.start(["--token-file", tokens.server.path])
+        let authorized = try await SmokeBinary.run(["--target", server.url, "--metadata", "authorization=Bearer x"])
+        #expect(authorized.status == 0, "\(authorized.stdout)\(authorized.stderr)")
+        #expect(server.log().allSatisfy { $0.metadata["authorization"] == "Bearer x" })
+
+        let anonymous = try await SmokeBinary.run(["--target", server.url])
+        #expect(anonymous.status == 1, "\(anonymous.stdout)\(anonymous.stderr)")
+        #expect(anonymous.stdout.contains("UNAUTHENTICATED: missing or invalid bearer token"))
+
+        let dryRun = try await SmokeBinary.run(["--target", server.url, "--metadata", "authorization=Bearer x", "--dry-run"],
+                                               environment: ["CONDUCTOR_METADATA": "x-tenant=acme"])
+        #expect(dryRun.status == 0, "\(dryRun.stdout)\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("x-tenant=acme, authorization=<redacted>"), "\(dryRun.stdout)")
+        #expect(!dryRun.stdout.contains("Bearer x"))
+        let bad = try await SmokeBinary.run(["--target", server.url, "--metadata", "grpc-status=Bearer x"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--metadata") && !bad.stderr.contains("Bearer x"), "\(bad.stderr)")
+    }
+
+    @Test func versionIsPrinted() async throws {
+        let output = try await SmokeBinary.run(["--version"])
+        #expect(output.status == 0)
+        #expect(output.stdout == ConductorClient.version + "\n")
     }
 
     @Test func aMissingDayIsReportedAsSuchWithAllowMissing() async throws {

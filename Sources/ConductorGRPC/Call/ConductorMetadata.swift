@@ -40,7 +40,7 @@ public struct ConductorMetadata: Sendable, Hashable, Sequence, CustomStringConve
     /// Empty metadata.
     public init() {}
 
-    /// Metadata holding `pairs` as text values, checked like ``append(_:_:)``.
+    /// Metadata holding `pairs` as text values, checked like ``append(_:_:)-(String,String)``.
     public init(_ pairs: KeyValuePairs<String, String>) throws(ConductorError) {
         for (name, value) in pairs { try append(name, value) }
     }

@@ -32,6 +32,6 @@ final class PoolEndpoint: Sendable {
         let port = target.port
         requestHeads = GRPCRequestHeadBuilder(scheme: endpoint.usesTLS ? "https" : "http",
                                               authority: serverName.map { "\($0):\(port)" } ?? endpoint.authority,
-                                              userAgent: ConductorGRPCVersion.userAgent)
+                                              userAgent: ConductorClient.userAgent)
     }
 }

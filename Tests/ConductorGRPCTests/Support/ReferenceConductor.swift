@@ -14,6 +14,8 @@ final class ReferenceConductor: @unchecked Sendable {
         var peer: String
         var start: Double
         var time: Double
+        /// Custom request metadata; `-bin` values base64 (padded); repeated keys joined with ",".
+        var metadata: [String: String]
     }
 
     static let repositoryRoot: URL = {
@@ -93,7 +95,10 @@ final class ReferenceConductor: @unchecked Sendable {
                 payloadBytes: object["payload_bytes"] as? [Int] ?? [],
                 peer: object["peer"] as? String ?? "",
                 start: object["start"] as? Double ?? 0,
-                time: object["time"] as? Double ?? 0)
+                time: object["time"] as? Double ?? 0,
+                metadata: (object["metadata"] as? [String: Any] ?? [:]).mapValues { value in
+                    (value as? [String])?.joined(separator: ",") ?? value as? String ?? ""
+                })
         }
     }
 
