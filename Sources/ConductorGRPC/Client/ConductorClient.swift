@@ -2,6 +2,7 @@ import GRPCWire
 import BridgeResilience
 import Logging
 import Metrics
+import Tracing
 
 /// A client for a Chorus Conductor over gRPC.
 ///
@@ -29,6 +30,7 @@ public final class ConductorClient: ConductorService {
     private let cache: DayProofCache
     private let lifecycle = CallLifecycle()
     private let interceptors: [any ConductorInterceptor]
+    private let tracing: CallTracing
 
     /// Creates a client. Connections open lazily, on the first call.
     ///
@@ -40,14 +42,18 @@ public final class ConductorClient: ConductorService {
     ///   - interceptors: run around every call, in this order (see ``ConductorInterceptor``);
     ///     with ``ConductorConfiguration/authTokenFile`` set, a ``BearerTokenInterceptor``
     ///     reading that file runs first.
+    ///   - tracer: makes one client span per call and injects its context into the metadata;
+    ///     `nil` means the tracer bootstrapped with `InstrumentationSystem.bootstrap` (bootstrap it
+    ///     before creating the client). Without a tracer, calls do no tracing work at all.
     public convenience init(
         configuration: ConductorConfiguration,
         logger: Logger = Logger(label: "conductor.grpc"),
         metricsFactory: (any MetricsFactory)? = nil,
-        interceptors: [any ConductorInterceptor] = []
+        interceptors: [any ConductorInterceptor] = [],
+        tracer: (any Tracer)? = nil
     ) throws(ConductorError) {
         try self.init(configuration: configuration, logger: logger, metricsFactory: metricsFactory, interceptors: interceptors,
-                      transport: nil, clock: SystemCallClock())
+                      tracer: tracer, transport: nil, clock: SystemCallClock())
     }
 
     /// Creates a client over `transport` (nil: HTTP/2 over the network) reading time from `clock`.
@@ -56,6 +62,7 @@ public final class ConductorClient: ConductorService {
         logger: Logger,
         metricsFactory: (any MetricsFactory)?,
         interceptors: [any ConductorInterceptor] = [],
+        tracer: (any Tracer)? = nil,
         transport: (any ConductorTransport)?,
         clock: any CallClock
     ) throws(ConductorError) {
@@ -68,6 +75,7 @@ public final class ConductorClient: ConductorService {
         try configuration.validate()
         self.configuration = configuration
         self.interceptors = try Self.authInterceptors(for: configuration) + interceptors
+        self.tracing = CallTracing(tracer)
         let metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         // dns:/// names are resolved in the background; until then the pool has no address for them.
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
@@ -211,17 +219,12 @@ public final class ConductorClient: ConductorService {
         }
         let call = ConductorCall(method: request.method, metadata: metadata, timeout: options.timeout)
         let result: ConductorCallResult
-        if interceptors.isEmpty {
-            result = try await send(call, body: request.body, keepsResponseHeaders: keepsResponseHeaders)
+        if let tracer = tracing.tracer {
+            result = try await CallSpan.run(call, tracer: tracer) { call, onEvent throws(ConductorError) in
+                try await intercepted(call, body: request.body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
+            }
         } else {
-            var next: ConductorCall.Next = { [self, body = request.body] call throws(ConductorError) in
-                try await send(call, body: body, keepsResponseHeaders: keepsResponseHeaders)
-            }
-            for interceptor in interceptors.reversed() {
-                let inner = next
-                next = { call throws(ConductorError) in try await interceptor.intercept(call, next: inner) }
-            }
-            result = try await next(call)
+            result = try await intercepted(call, body: request.body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
         }
         do {
             return (try request.decode(result.message), result)
@@ -231,11 +234,35 @@ public final class ConductorClient: ConductorService {
         }
     }
 
-    private func send(_ call: ConductorCall, body: [UInt8], keepsResponseHeaders: Bool) async throws(ConductorError)
-        -> ConductorCallResult {
+    /// The call through the interceptors, in order, then ``send(_:body:keepsResponseHeaders:onEvent:)``.
+    private func intercepted(
+        _ call: ConductorCall,
+        body: [UInt8],
+        keepsResponseHeaders: Bool,
+        onEvent: (@Sendable (ResilientCaller.CallEvent) -> Void)?
+    ) async throws(ConductorError) -> ConductorCallResult {
+        guard !interceptors.isEmpty else {
+            return try await send(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
+        }
+        var next: ConductorCall.Next = { [self] call throws(ConductorError) in
+            try await send(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
+        }
+        for interceptor in interceptors.reversed() {
+            let inner = next
+            next = { call throws(ConductorError) in try await interceptor.intercept(call, next: inner) }
+        }
+        return try await next(call)
+    }
+
+    private func send(
+        _ call: ConductorCall,
+        body: [UInt8],
+        keepsResponseHeaders: Bool,
+        onEvent: (@Sendable (ResilientCaller.CallEvent) -> Void)?
+    ) async throws(ConductorError) -> ConductorCallResult {
         let answer = try await caller.call(
             ResilientCaller.Request(method: call.method, safety: safety(of: call.method), timeout: call.timeout,
-                                    metadata: call.metadata.wire, keepsResponseHeaders: keepsResponseHeaders),
+                                    metadata: call.metadata.wire, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent),
             body: body)
         return ConductorCallResult(
             initialMetadata: answer.headers.isEmpty ? ConductorMetadata() : ConductorMetadata(received: answer.headers),

@@ -29,6 +29,16 @@ struct ResilientCaller: Sendable {
         var metadata: GRPCMetadata
         /// Keep the response headers gRPC does not read (the caller asked for them).
         var keepsResponseHeaders: Bool
+        /// Told of each attempt and retry (the call's trace span); nil when nobody listens.
+        var onEvent: (@Sendable (CallEvent) -> Void)? = nil
+    }
+
+    /// What happened inside a call, for its trace span.
+    enum CallEvent: Sendable {
+        /// Attempt `number` (from 1) went to `endpoint`.
+        case attempt(number: Int, endpoint: ConductorEndpoint)
+        /// The call will be sent again after `delay`, because of `reason` (a status name, `refused_stream`, `not_processed`).
+        case retry(reason: String, delay: Duration)
     }
 
     /// What answered a call.
@@ -84,6 +94,7 @@ struct ResilientCaller: Sendable {
             }
             attempts += 1
             let endpoint = lease.endpoint
+            request.onEvent?(.attempt(number: attempts, endpoint: endpoint.endpoint))
             previous = endpoint
             let response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
                                           previousAttempts: attempts - 1)
@@ -108,6 +119,7 @@ struct ResilientCaller: Sendable {
             if failure.refusedStream && othersOpen {
                 freeRefusals += 1 // the pool parks the call until a stream of that connection closes
                 pool.metrics.retry(method, reason: "refused_stream")
+                request.onEvent?(.retry(reason: "refused_stream", delay: .zero))
                 continue
             }
             let decision = policy.decision(
@@ -117,7 +129,9 @@ struct ResilientCaller: Sendable {
             switch decision {
             case .retry(let delay, let transparent):
                 if transparent { transparentRetries += 1 }
-                pool.metrics.retry(method, reason: transparent ? "not_processed" : failure.status.code.name)
+                let reason = transparent ? "not_processed" : failure.status.code.name
+                pool.metrics.retry(method, reason: reason)
+                request.onEvent?(.retry(reason: reason, delay: delay))
                 logger.debug("retrying", metadata: [
                     "method": "\(method.rawValue)", "endpoint": "\(endpoint.endpoint)", "attempt": "\(attempts)",
                     "status": "\(failure.status)", "delay": "\(delay)",
