@@ -23,10 +23,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
     ],
     targets: [
-        // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev).
+        // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // C: the event loop that owns sockets and nghttp2 sessions.
         .target(
@@ -41,7 +42,7 @@ let package = Package(
         .target(name: "LockedState", swiftSettings: strictSwift),
         .target(
             name: "GRPCWire",
-            dependencies: ["CNGHTTP2Shim", "LockedState"],
+            dependencies: ["CNGHTTP2Shim", "CZlib", "LockedState"],
             swiftSettings: strictSwift
         ),
         .target(name: "BridgeResilience", dependencies: ["LockedState"], swiftSettings: strictSwift),

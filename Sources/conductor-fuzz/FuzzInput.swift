@@ -50,7 +50,7 @@ enum FuzzInput {
             decoder.append(input[index..<min(input.count, index + step)])
             index += step
             while true {
-                guard let message = try? decoder.next() else { break }
+                guard let message = try? decoder.next()?.message else { break }
                 precondition(message.count <= 1 << 16, "a message above the limit was returned")
             }
         }

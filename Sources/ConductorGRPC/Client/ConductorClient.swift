@@ -31,6 +31,7 @@ public final class ConductorClient: ConductorService {
     private let lifecycle = CallLifecycle()
     private let interceptors: [any ConductorInterceptor]
     private let tracing: CallTracing
+    private let requestCompression: GRPCCompression?
 
     /// Creates a client. Connections open lazily, on the first call.
     ///
@@ -76,6 +77,7 @@ public final class ConductorClient: ConductorService {
         self.configuration = configuration
         self.interceptors = try Self.authInterceptors(for: configuration) + interceptors
         self.tracing = CallTracing(tracer)
+        self.requestCompression = GRPCCompression(rawValue: configuration.compression.rawValue)
         let metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         // dns:/// names are resolved in the background; until then the pool has no address for them.
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
@@ -218,13 +220,14 @@ public final class ConductorClient: ConductorService {
             metadata.append(contentsOf: options.metadata)
         }
         let call = ConductorCall(method: request.method, metadata: metadata, timeout: options.timeout)
+        let body = requestCompression.map { $0.compressFramed(request.body) } ?? request.body
         let result: ConductorCallResult
         if let tracer = tracing.tracer {
             result = try await CallSpan.run(call, tracer: tracer) { call, onEvent throws(ConductorError) in
-                try await intercepted(call, body: request.body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
+                try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
             }
         } else {
-            result = try await intercepted(call, body: request.body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
+            result = try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
         }
         do {
             return (try request.decode(result.message), result)

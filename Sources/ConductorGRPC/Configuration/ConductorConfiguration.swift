@@ -78,6 +78,9 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// The name checked in the server's certificate and sent as SNI (`CONDUCTOR_TLS_SERVER_NAME`);
     /// the endpoint's host when nil.
     public var tlsServerName: String?
+    /// How request messages are compressed (`CONDUCTOR_COMPRESSION`); compressed answers are
+    /// read whatever this says.
+    public var compression: Compression = .none
     /// Metadata sent with every call, before the call's own (`CONDUCTOR_METADATA`).
     public var metadata = ConductorMetadata()
     /// A file holding a bearer token sent as `authorization: Bearer …` with every call
@@ -93,6 +96,16 @@ public struct ConductorConfiguration: Sendable, Hashable {
         case conductor
         /// The standard `grpc.health.v1.Health/Check`; UNIMPLEMENTED counts as serving.
         case grpc
+    }
+
+    /// How request messages are compressed. Responses in gzip or deflate are always accepted.
+    public enum Compression: String, Sendable, Hashable, CaseIterable {
+        /// Requests go uncompressed (the default: conductor messages are small).
+        case none
+        /// gzip (RFC 1952).
+        case gzip
+        /// gRPC's `deflate`: the zlib format (RFC 1950).
+        case deflate
     }
 
     /// A configuration with every default and no endpoint.

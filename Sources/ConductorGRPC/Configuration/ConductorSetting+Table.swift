@@ -97,6 +97,17 @@ extension ConductorSetting {
         .text("CONDUCTOR_TLS_SERVER_NAME", "tlsServerName", default: "the host", "name",
               "the name checked in the server certificate and sent as SNI", \.tlsServerName),
         ConductorSetting(
+            variable: "CONDUCTOR_COMPRESSION", property: "compression", defaultText: "`none`", rangeText: "`none`, `gzip`, `deflate`",
+            meaning: "compression of request messages; gzip and deflate answers are always accepted", widerInSwift: nil,
+            read: { text, configuration in
+                guard let compression = ConductorConfiguration.Compression(rawValue: text.lowercased()) else {
+                    return "CONDUCTOR_COMPRESSION=\(text) is not one of none, gzip, deflate"
+                }
+                configuration.compression = compression
+                return nil
+            },
+            check: { _ in nil }, value: { .text($0.compression.rawValue) }),
+        ConductorSetting(
             variable: "CONDUCTOR_METADATA", property: "metadata", defaultText: "—", rangeText: "`key=value,…`",
             meaning: "metadata sent with every call; `--dry-run` shows credentials (`authorization`, `*token*`, …) redacted",
             widerInSwift: nil,

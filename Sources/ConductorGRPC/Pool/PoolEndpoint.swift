@@ -32,6 +32,7 @@ final class PoolEndpoint: Sendable {
         let port = target.port
         requestHeads = GRPCRequestHeadBuilder(scheme: endpoint.usesTLS ? "https" : "http",
                                               authority: serverName.map { "\($0):\(port)" } ?? endpoint.authority,
-                                              userAgent: ConductorClient.userAgent)
+                                              userAgent: ConductorClient.userAgent,
+                                              compression: GRPCCompression(rawValue: configuration.compression.rawValue))
     }
 }

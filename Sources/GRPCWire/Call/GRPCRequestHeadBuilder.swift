@@ -1,14 +1,16 @@
 /// Builds a unary request's header block in the order the gRPC specification gives:
 /// `:method`, `:scheme`, `:path`, `:authority`, then `grpc-timeout`, `content-type`, `te`,
-/// `user-agent`, then custom metadata. The parts that never change for a connection are packed
+/// `user-agent`, `grpc-accept-encoding` (and `grpc-encoding` when requests are compressed), then
+/// custom metadata. The parts that never change for a connection are packed
 /// once, so a call only appends its path, timeout and metadata.
 package struct GRPCRequestHeadBuilder: Sendable {
     private let leading: HTTP2HeaderBlock
     private let authority: HTTP2HeaderBlock
     private let trailing: HTTP2HeaderBlock
 
-    /// Creates a builder for one connection; `userAgent` names the library and its version.
-    package init(scheme: String, authority: String, userAgent: String) {
+    /// Creates a builder for one connection; `userAgent` names the library and its version;
+    /// `compression` is the one request messages are compressed with, if any.
+    package init(scheme: String, authority: String, userAgent: String, compression: GRPCCompression? = nil) {
         var leading = HTTP2HeaderBlock()
         leading.append(name: ":method", value: "POST")
         leading.append(name: ":scheme", value: scheme)
@@ -20,6 +22,8 @@ package struct GRPCRequestHeadBuilder: Sendable {
         trailing.append(name: "content-type", value: "application/grpc")
         trailing.append(name: "te", value: "trailers")
         trailing.append(name: "user-agent", value: userAgent)
+        trailing.append(name: "grpc-accept-encoding", value: GRPCCompression.acceptEncoding)
+        if let compression { trailing.append(name: "grpc-encoding", value: compression.rawValue) }
         self.trailing = trailing
     }
 

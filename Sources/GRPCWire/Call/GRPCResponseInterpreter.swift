@@ -110,7 +110,7 @@ package enum GRPCResponseInterpreter {
         var decoder = GRPCMessageDecoder(maximumMessageLength: maximumMessageLength)
         decoder.append(body)
         do {
-            guard let message = try decoder.next() else {
+            guard let frame = try decoder.next() else {
                 try decoder.finish()
                 return failure(.internalError, "unary response carried no message")
             }
@@ -118,19 +118,34 @@ package enum GRPCResponseInterpreter {
                 return failure(.internalError, "unary response carried more than one message")
             }
             try decoder.finish()
-            return GRPCUnaryResponse(result: .success(message))
+            guard frame.compressed else { return GRPCUnaryResponse(result: .success(frame.message)) }
+            return decompress(frame.message, encoding: encoding, limit: maximumMessageLength)
         } catch {
             switch error {
             case .messageTooLarge(let length, let limit):
                 return failure(.resourceExhausted, "response message of \(length) bytes exceeds the receive limit of \(limit) bytes")
-            case .compressedWithoutEncoding:
-                let what = encoding.map { "unsupported grpc-encoding \"\($0)\"" } ?? "no grpc-encoding"
-                return failure(.internalError, "compressed response message with \(what)")
             case .invalidFlag(let flag):
                 return failure(.internalError, "invalid message flag byte \(flag)")
             case .truncated(let missing):
                 return failure(.internalError, "response message truncated (\(missing) bytes missing)")
             }
+        }
+    }
+
+    /// A compressed message, inflated up to the receive limit (a compression bomb fails there).
+    private static func decompress(_ message: [UInt8], encoding: String?, limit: Int) -> GRPCUnaryResponse {
+        guard let encoding, encoding != "identity" else {
+            return failure(.internalError, "compressed response message with no grpc-encoding")
+        }
+        guard let compression = GRPCCompression(encodingName: encoding) else {
+            return failure(.internalError, "compressed response message with unsupported grpc-encoding \"\(encoding)\"")
+        }
+        do {
+            return GRPCUnaryResponse(result: .success(try compression.decompress(message, limit: limit)))
+        } catch .tooLarge(let limit) {
+            return failure(.resourceExhausted, "decompressed response message exceeds the receive limit of \(limit) bytes")
+        } catch {
+            return failure(.internalError, "response message is not valid \(compression.rawValue) data")
         }
     }
 

@@ -5,8 +5,6 @@ package struct GRPCMessageDecoder: Sendable {
     package enum DecodingError: Error, Equatable, Sendable {
         /// A message announced more bytes than the receive limit allows.
         case messageTooLarge(length: Int, limit: Int)
-        /// The compressed flag was set but no compression was negotiated.
-        case compressedWithoutEncoding
         /// The flag byte was neither 0 nor 1.
         case invalidFlag(UInt8)
         /// The stream ended inside a message (prefix or body incomplete).
@@ -31,16 +29,19 @@ package struct GRPCMessageDecoder: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
-    /// Returns the next complete message, or nil when more bytes are needed.
-    package mutating func next() throws(DecodingError) -> [UInt8]? {
+    /// One message as received: its bytes and whether its flag says they are compressed.
+    package struct Frame: Equatable, Sendable {
+        package var compressed: Bool
+        package var message: [UInt8]
+    }
+
+    /// Returns the next complete message, or nil when more bytes are needed. The limit applies to
+    /// the bytes as received (a compressed message is inflated, and bounded again, by the caller).
+    package mutating func next() throws(DecodingError) -> Frame? {
         let available = buffer.count - readIndex
         guard available >= GRPCMessageFramer.prefixLength else { return nil }
         let flag = buffer[readIndex]
-        switch flag {
-        case 0: break
-        case 1: throw .compressedWithoutEncoding
-        default: throw .invalidFlag(flag)
-        }
+        guard flag <= 1 else { throw .invalidFlag(flag) }
         let length = Int(buffer[readIndex + 1]) << 24 | Int(buffer[readIndex + 2]) << 16
             | Int(buffer[readIndex + 3]) << 8 | Int(buffer[readIndex + 4])
         guard length <= maximumMessageLength else {
@@ -50,7 +51,7 @@ package struct GRPCMessageDecoder: Sendable {
         let start = readIndex + GRPCMessageFramer.prefixLength
         let message = Array(buffer[start..<start + length])
         readIndex = start + length
-        return message
+        return Frame(compressed: flag == 1, message: message)
     }
 
     /// Call when the stream has ended: throws if a partial message is left over.
