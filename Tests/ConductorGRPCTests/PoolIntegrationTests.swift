@@ -232,6 +232,7 @@ import Testing
             fastBackoff(&configuration)
             configuration.healthCheckInterval = .milliseconds(200)
         }
+        let running = Task { try await client.run() } // health checks run inside run()
         func calls(_ count: Int) async throws {
             for day in 1...count { _ = try await client.dayProof(Int32(day), options: ConductorCallOptions(cachePolicy: .reload)) }
         }
@@ -249,6 +250,7 @@ import Testing
         try await calls(40)
         #expect(flaky.log().filter { $0.method == "GetDayProof" }.count > before)
         await client.shutdown()
+        try await running.value // shutdown ends run()
     }
 }
 

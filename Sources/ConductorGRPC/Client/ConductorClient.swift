@@ -2,6 +2,7 @@ import GRPCWire
 import BridgeResilience
 import Logging
 import Metrics
+import ServiceLifecycle
 import Tracing
 
 /// A client for a Chorus Conductor over gRPC.
@@ -79,7 +80,7 @@ public final class ConductorClient: ConductorService {
         self.tracing = CallTracing(tracer)
         self.requestCompression = GRPCCompression(rawValue: configuration.compression.rawValue)
         let metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
-        // dns:/// names are resolved in the background; until then the pool has no address for them.
+        // dns:/// names are resolved by run(), or by the first call (until then the pool has no address for them).
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
         self.pool = ChannelPool(addresses: literal, configuration: configuration, tls: try Self.tlsContext(for: configuration),
                                 transport: transport ?? NGHTTP2Transport(configuration: configuration), clock: clock,
@@ -91,12 +92,38 @@ public final class ConductorClient: ConductorService {
                                 backoffCap: configuration.retryMaxDelay),
             configuration: configuration, logger: logger)
         self.cache = DayProofCache(configuration: configuration, metrics: metrics)
-        maintenance.start(initialResolution: literal.count != configuration.endpoints.count)
     }
 
     deinit {
-        maintenance.stop()
         pool.shutdown()
+    }
+
+    /// Runs the client's background work until the client shuts down: health checks every
+    /// ``ConductorConfiguration/healthCheckInterval`` and the `dns:///` refreshes, as child tasks
+    /// of this call (nothing runs in the background otherwise; calls work without `run()`, and a
+    /// client that is never run resolves its `dns:///` names once, on its first call).
+    ///
+    /// In a `ServiceGroup`, graceful shutdown (SIGTERM) stops new calls, lets the calls in flight
+    /// finish for up to ``ConductorConfiguration/shutdownGracePeriod``, fails the rest with
+    /// ``ConductorError/Kind/shutDown``, closes the connections and returns. Cancelling the task
+    /// does the same without the grace period. ``shutdown(gracePeriod:)`` from elsewhere also
+    /// ends `run()`.
+    ///
+    /// ```swift
+    /// let group = ServiceGroup(services: [client, httpServer], gracefulShutdownSignals: [.sigterm], logger: logger)
+    /// try await group.run()
+    /// ```
+    public func run() async throws {
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.maintenance.run() }
+                await lifecycle.waitForShutdownRequest()
+                group.cancelAll()
+            }
+        } onCancelOrGracefulShutdown: { [lifecycle] in
+            lifecycle.requestShutdown()
+        }
+        await shutdown(gracePeriod: Task.isCancelled ? .zero : configuration.shutdownGracePeriod)
     }
 
     /// The conductor's proof for `day`. A day without a proof throws `NOT_FOUND` (remembered for
@@ -161,11 +188,38 @@ public final class ConductorClient: ConductorService {
     /// Hit, miss and eviction counts of the day-proof cache.
     public var cacheStatistics: CacheStatistics { cache.storage.statistics }
 
-    /// Refuses new calls, waits for the calls in flight to finish, then closes the connections.
+    /// Shuts down with the configuration's ``ConductorConfiguration/shutdownGracePeriod``; see
+    /// ``shutdown(gracePeriod:)``.
     public func shutdown() async {
-        await lifecycle.drain()
-        maintenance.stop()
+        await shutdown(gracePeriod: configuration.shutdownGracePeriod)
+    }
+
+    /// Refuses new calls (``ConductorError/Kind/shutDown``; a day proof the cache holds is still
+    /// answered from it), waits up to `gracePeriod` for the calls
+    /// in flight to finish, then fails those still running (also ``ConductorError/Kind/shutDown``)
+    /// and closes every connection. `nil` waits as long as the calls take. Returns once the
+    /// connections are closed; concurrent and later calls wait for the same shutdown. Ends ``run()``.
+    public func shutdown(gracePeriod: Duration?) async {
+        guard lifecycle.claimShutdown() else {
+            await lifecycle.waitUntilClosed()
+            return
+        }
+        if let gracePeriod {
+            let clock = pool.clock
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.lifecycle.drained() }
+                group.addTask { try? await clock.sleep(until: clock.now() + gracePeriod) }
+                await group.next() // the drain, the grace period's end, or the task's cancellation
+                group.cancelAll()
+            }
+            if lifecycle.hasCallsInFlight {
+                lifecycle.markForced()
+                pool.abort()
+            }
+        }
+        await lifecycle.drained() // the calls cut off fail at once (returns at once if this task is cancelled)
         pool.shutdown()
+        lifecycle.markClosed()
     }
 
     /// The bearer-token interceptor for ``ConductorConfiguration/authTokenFile``; the file must be
@@ -213,6 +267,7 @@ public final class ConductorClient: ConductorService {
                                  method: request.method)
         }
         defer { lifecycle.leave() }
+        if maintenance.needsDNS { await maintenance.resolveIfNeeded() }
         var metadata = configuration.metadata
         if metadata.isEmpty {
             metadata = options.metadata
@@ -222,12 +277,14 @@ public final class ConductorClient: ConductorService {
         let call = ConductorCall(method: request.method, metadata: metadata, timeout: options.timeout)
         let body = requestCompression.map { $0.compressFramed(request.body) } ?? request.body
         let result: ConductorCallResult
-        if let tracer = tracing.tracer {
-            result = try await CallSpan.run(call, tracer: tracer) { call, onEvent throws(ConductorError) in
-                try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
-            }
-        } else {
-            result = try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
+        do {
+            result = try await traced(call, body: body, keepsResponseHeaders: keepsResponseHeaders)
+        } catch {
+            guard lifecycle.wasForced else { throw error }
+            var cutOff = error
+            cutOff.kind = .shutDown
+            cutOff.message = "the client shut down before the call finished (\(error.message))"
+            throw cutOff
         }
         do {
             return (try request.decode(result.message), result)
@@ -235,6 +292,17 @@ public final class ConductorClient: ConductorService {
             throw ConductorError(kind: .rpcFailed, code: .internalError, message: error.explanation,
                                  method: request.method, endpoint: result.endpoint, attempts: result.attempts)
         }
+    }
+
+    /// The call in its trace span, when a tracer is set.
+    private func traced(_ call: ConductorCall, body: [UInt8], keepsResponseHeaders: Bool) async throws(ConductorError)
+        -> ConductorCallResult {
+        if let tracer = tracing.tracer {
+            return try await CallSpan.run(call, tracer: tracer) { call, onEvent throws(ConductorError) in
+                try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
+            }
+        }
+        return try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
     }
 
     /// The call through the interceptors, in order, then ``send(_:body:keepsResponseHeaders:onEvent:)``.

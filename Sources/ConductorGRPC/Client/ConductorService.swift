@@ -1,9 +1,12 @@
+import ServiceLifecycle
+
 /// What a Chorus Conductor offers, whichever way it is reached: ``ConductorClient`` talks to a
 /// remote conductor over gRPC; the in-memory conductor (`CONDUCTOR_MODE=memory`) answers in
 /// process with the same semantics, for tests and local development.
 ///
-/// Every failure is a ``ConductorError``.
-public protocol ConductorService: Sendable {
+/// Every failure is a ``ConductorError``. Both are a swift-service-lifecycle `Service`: put the
+/// service in your `ServiceGroup` and its `run()` owns its background work and its graceful shutdown.
+public protocol ConductorService: Service {
     /// The proof for `day`; a day without a proof throws `NOT_FOUND`.
     ///
     /// It runs on the caller's executor (`nonisolated(nonsending)`): a cached proof is returned

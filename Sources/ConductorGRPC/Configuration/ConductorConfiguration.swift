@@ -78,6 +78,9 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// The name checked in the server's certificate and sent as SNI (`CONDUCTOR_TLS_SERVER_NAME`);
     /// the endpoint's host when nil.
     public var tlsServerName: String?
+    /// How long a shutdown lets the calls in flight finish before it fails them
+    /// (`CONDUCTOR_SHUTDOWN_GRACE_PERIOD`); see ``ConductorClient/shutdown(gracePeriod:)``.
+    public var shutdownGracePeriod: Duration = .seconds(10)
     /// How request messages are compressed (`CONDUCTOR_COMPRESSION`); compressed answers are
     /// read whatever this says.
     public var compression: Compression = .none

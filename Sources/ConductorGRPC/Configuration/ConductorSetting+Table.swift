@@ -96,6 +96,8 @@ extension ConductorSetting {
               "the client certificate's key (with `CONDUCTOR_TLS_CERT_FILE`)", \.tlsKeyFile),
         .text("CONDUCTOR_TLS_SERVER_NAME", "tlsServerName", default: "the host", "name",
               "the name checked in the server certificate and sent as SNI", \.tlsServerName),
+        .seconds("CONDUCTOR_SHUTDOWN_GRACE_PERIOD", "shutdownGracePeriod", 0...300,
+                 "how long a shutdown lets calls in flight finish before failing them (`kind == .shutDown`)", \.shutdownGracePeriod),
         ConductorSetting(
             variable: "CONDUCTOR_COMPRESSION", property: "compression", defaultText: "`none`", rangeText: "`none`, `gzip`, `deflate`",
             meaning: "compression of request messages; gzip and deflate answers are always accepted", widerInSwift: nil,

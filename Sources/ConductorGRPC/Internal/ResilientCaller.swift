@@ -128,6 +128,12 @@ struct ResilientCaller: Sendable {
                 budget: failure.drawsOnBudget ? endpoint.budget : nil)
             switch decision {
             case .retry(let delay, let transparent):
+                guard !pool.isShutDown else {
+                    var finalError = failure.error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
+                    finalError.kind = .shutDown
+                    finalError.message += " (not retried: the client is shutting down)"
+                    throw finalError
+                }
                 if transparent { transparentRetries += 1 }
                 let reason = transparent ? "not_processed" : failure.status.code.name
                 pool.metrics.retry(method, reason: reason)

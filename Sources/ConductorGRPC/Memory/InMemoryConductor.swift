@@ -1,4 +1,5 @@
 import LockedState
+import ServiceLifecycle
 
 /// A Chorus Conductor inside the process (`CONDUCTOR_MODE=memory`), for tests and local
 /// development without a network.
@@ -110,6 +111,13 @@ public final class InMemoryConductor: ConductorService {
     public func health(service: String = "", options: ConductorCallOptions = ConductorCallOptions()) async throws(ConductorError) -> ServingStatus {
         try begin(.healthCheck)
         return state.withLock { $0.healthStatus }
+    }
+
+    /// As a `Service`: waits for graceful shutdown (or cancellation), then shuts down, so that
+    /// `CONDUCTOR_MODE=memory` runs in a `ServiceGroup` like ``ConductorClient``.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     /// Refuses every later call with ``ConductorError/Kind/shutDown``, like ``ConductorClient/shutdown()``.

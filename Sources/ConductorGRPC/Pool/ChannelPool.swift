@@ -13,6 +13,10 @@ final class ChannelPool: Sendable {
     private struct Guarded: Sendable {
         var machine: PoolStateMachine
         var parked: [Int: Continuation] = [:]
+        /// Every connection not yet CLOSED, draining ones included, for ``abort()``.
+        var open: [PoolStateMachine.ConnectionID: any TransportConnection] = [:]
+        /// Connections whose CLOSED arrived before `connect` returned them.
+        var closedEarly: Set<PoolStateMachine.ConnectionID> = []
     }
 
     /// An action ready to run outside the lock: parked calls' continuations are taken under it.
@@ -135,6 +139,19 @@ final class ChannelPool: Sendable {
         tickTimer.withLock { $0?.task.cancel() }
     }
 
+    /// Whether ``shutdown()`` ran: no call gets a connection any more.
+    var isShutDown: Bool {
+        guarded.withLock { $0.machine.shuttingDown }
+    }
+
+    /// Shuts down, then fails the calls still open on any connection and closes them all now.
+    func abort() {
+        shutdown()
+        for connection in guarded.withLock({ Array($0.open.values) }) {
+            connection.abort()
+        }
+    }
+
     /// Fails waiting calls, stops new streams, closes every connection once its calls finish.
     func shutdown() {
         apply { $0.shutdown() }
@@ -177,6 +194,11 @@ final class ChannelPool: Sendable {
     }
 
     private func handle(_ event: HTTP2Connection.Event, of id: PoolStateMachine.ConnectionID) {
+        if case .closed = event {
+            guarded.withLock { guarded in
+                if guarded.open.removeValue(forKey: id) == nil { guarded.closedEarly.insert(id) }
+            }
+        }
         let now = clock.now()
         apply { $0.handle(event, of: id, now: now) }
     }
@@ -211,6 +233,9 @@ final class ChannelPool: Sendable {
         case .connect(let id, let endpoint, let settings):
             let connection = transport.connect(to: endpoint, settings: settings) { [weak self] event in
                 self?.handle(event, of: id)
+            }
+            guarded.withLock { guarded in
+                if guarded.closedEarly.remove(id) == nil { guarded.open[id] = connection }
             }
             let now = clock.now()
             apply { $0.attach(connection, to: id, now: now) }

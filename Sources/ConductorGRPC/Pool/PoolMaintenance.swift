@@ -3,49 +3,84 @@ import BridgeResilience
 import LockedState
 import Logging
 
-/// The pool's background work, in one task per client: health checks of every endpoint every
-/// `CONDUCTOR_HEALTH_CHECK_INTERVAL`, and resolving `dns:///` names again every
-/// `CONDUCTOR_DNS_REFRESH_INTERVAL` or soon after a connection was lost.
+/// The pool's background work, run by ``ConductorClient/run()`` as structured concurrency: health
+/// checks of every endpoint every `CONDUCTOR_HEALTH_CHECK_INTERVAL`, and resolving `dns:///` names
+/// again every `CONDUCTOR_DNS_REFRESH_INTERVAL` or soon after a connection was lost. Time comes from
+/// the pool's clock, so tests drive it with a manual one.
 ///
 /// Health: NOT_SERVING (or SERVICE_UNKNOWN) takes an endpoint out of rotation; SERVING, or
 /// UNIMPLEMENTED from the standard service (a server without it), puts it back. A check that
 /// fails for transport reasons changes nothing: that is the breaker's and the connection's job.
+///
+/// A client that is never run still resolves its `dns:///` names once, on its first call
+/// (``resolveIfNeeded()``); only the refreshes and the health checks need `run()`.
 final class PoolMaintenance: Sendable {
+    private enum Resolution {
+        case pending
+        case resolving([CheckedContinuation<Void, Never>])
+        case done
+    }
+
     private let pool: ChannelPool
     private let configuration: ConductorConfiguration
     private let logger: Logger
-    private let task = Locked<Task<Void, Never>?>(nil)
     private let resolved = Locked<[ConductorEndpoint: [ConductorEndpoint]]>([:])
+    private let resolution: Locked<Resolution>
+    /// How often a lost connection is looked for, to resolve names again soon after.
+    private static let lossPollInterval: Duration = .milliseconds(250)
+
+    /// Whether some endpoint is a `dns:///` name.
+    let needsDNS: Bool
 
     init(pool: ChannelPool, configuration: ConductorConfiguration, logger: Logger) {
         self.pool = pool
         self.configuration = configuration
         self.logger = logger
+        needsDNS = configuration.endpoints.contains { if case .dns = $0.transport { true } else { false } }
+        resolution = Locked(needsDNS ? .pending : .done)
     }
 
-    /// Resolves `dns:///` endpoints once, then keeps the pool maintained until ``stop()``.
-    func start(initialResolution: Bool) {
-        let needsDNS = configuration.endpoints.contains { if case .dns = $0.transport { true } else { false } }
-        guard needsDNS || configuration.healthCheckInterval != nil else { return }
-        let work = Task { [weak self] in
-            if needsDNS && initialResolution { await self?.refreshAddresses() }
-            await self?.run(needsDNS: needsDNS)
+    /// Resolves the `dns:///` names once, if nothing has yet; concurrent callers share the lookup,
+    /// which the first of them performs (a lookup is not cancellable, so a cancelled first caller
+    /// still finishes it for the others).
+    func resolveIfNeeded() async {
+        let first = resolution.withLock { resolution -> Bool in
+            guard case .pending = resolution else { return false }
+            resolution = .resolving([])
+            return true
         }
-        task.withLock { $0 = work }
+        if first {
+            await refreshAddresses()
+            let waiters = resolution.withLock { resolution -> [CheckedContinuation<Void, Never>] in
+                defer { resolution = .done }
+                if case .resolving(let waiters) = resolution { return waiters }
+                return []
+            }
+            for waiter in waiters { waiter.resume() }
+            return
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = resolution.withLock { resolution -> Bool in
+                guard case .resolving(let waiters) = resolution else { return true }
+                resolution = .resolving(waiters + [continuation])
+                return false
+            }
+            if done { continuation.resume() }
+        }
     }
 
-    /// Ends the background task.
-    func stop() {
-        task.withLock { $0 }?.cancel()
-    }
-
-    private func run(needsDNS: Bool) async {
-        let clock = ContinuousClock()
-        var nextHealth = clock.now + (configuration.healthCheckInterval ?? .seconds(1))
-        var nextDNS = clock.now + configuration.dnsRefreshInterval
+    /// Health checks and DNS refreshes, until the task is cancelled.
+    func run() async {
+        guard needsDNS || configuration.healthCheckInterval != nil else { return }
+        await resolveIfNeeded()
+        let clock = pool.clock
+        let never = clock.now() + .seconds(86_400 * 365)
+        var nextHealth = configuration.healthCheckInterval.map { clock.now() + $0 } ?? never
+        var nextDNS = needsDNS ? clock.now() + configuration.dnsRefreshInterval : never
         while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(250))
-            let now = clock.now
+            let wake = min(nextHealth, needsDNS ? min(nextDNS, clock.now() + Self.lossPollInterval) : never)
+            guard (try? await clock.sleep(until: wake)) != nil else { return }
+            let now = clock.now()
             if let interval = configuration.healthCheckInterval, now >= nextHealth {
                 nextHealth = now + interval
                 await checkHealth(timeout: min(interval, .seconds(5)))

@@ -91,7 +91,7 @@ struct PoolStateMachine: Sendable {
     private var nextWaiterID = 0
     private var nextEndpointKey = 0
     private var keepaliveInterval: Duration?
-    private var shuttingDown = false
+    private(set) var shuttingDown = false
     /// True until the first resolution of `dns:///` endpoints arrived: calls wait for it.
     private var awaitingAddresses: Bool
     /// The earliest tick asked for and not yet delivered, and its generation.

@@ -32,6 +32,8 @@ protocol TransportConnection: AnyObject, Sendable {
                   keepingAllHeaders: Bool) async -> HTTP2StreamResult
     /// Stops new streams and closes once the open ones have finished.
     func shutdown()
+    /// Fails every call on the connection now (CONNECTION_LOST, or NOT_SENT if never sent) and closes it.
+    func abort()
     /// Transport counters, when the transport keeps any.
     var transportStatistics: HTTP2Connection.Statistics? { get }
 }

@@ -129,6 +129,11 @@ package final class HTTP2Connection: Sendable {
         h2shim_conn_shutdown(handle)
     }
 
+    /// Fails every call on the connection now (CONNECTION_LOST, or NOT_SENT if never sent) and closes it.
+    package func abort() {
+        h2shim_conn_close(handle)
+    }
+
     /// A snapshot of the shim's counters.
     package var statistics: Statistics {
         var stats = h2shim_conn_stats()

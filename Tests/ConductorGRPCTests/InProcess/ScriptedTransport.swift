@@ -40,7 +40,8 @@ final class ScriptedConnection: TransportConnection {
     private let onEvent: @Sendable (HTTP2Connection.Event) -> Void
     /// Every exchange started on this connection, in order.
     let exchanges = AsyncQueue<ScriptedExchange>()
-    private let counters = Locked((started: 0, open: 0, peakOpen: 0, shutDown: false))
+    private let counters = Locked((started: 0, open: 0, peakOpen: 0, shutDown: false, aborted: false))
+    private let live = Locked<[ObjectIdentifier: ScriptedExchange]>([:])
 
     init(endpoint: String, settings: TransportConnectionSettings, clock: ManualCallClock,
          onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) {
@@ -59,6 +60,7 @@ final class ScriptedConnection: TransportConnection {
     var open: Int { counters.withLock { $0.open } }
     var peakOpen: Int { counters.withLock { $0.peakOpen } }
     var wasShutDown: Bool { counters.withLock { $0.shutDown } }
+    var wasAborted: Bool { counters.withLock { $0.aborted } }
 
     func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int,
                   keepingAllHeaders: Bool) async -> HTTP2StreamResult {
@@ -69,6 +71,8 @@ final class ScriptedConnection: TransportConnection {
         }
         defer { counters.withLock { $0.open -= 1 } }
         let exchange = ScriptedExchange(headers: headers.fields, body: body)
+        live.withLock { $0[ObjectIdentifier(exchange)] = exchange }
+        defer { live.withLock { $0[ObjectIdentifier(exchange)] = nil } }
         // The local deadline, as the shim enforces it; cancelled once the exchange ends otherwise.
         let deadlineTimer = timeout.map { timeout in
             Task { [clock] in
@@ -88,6 +92,15 @@ final class ScriptedConnection: TransportConnection {
     }
 
     func shutdown() { counters.withLock { $0.shutDown = true } }
+
+    /// As the shim: every open exchange fails with the connection, then the connection closes.
+    func abort() {
+        counters.withLock { $0.aborted = true }
+        for exchange in live.withLock({ Array($0.values) }) {
+            exchange.respond(HTTP2StreamResult(outcome: .connectionLost(reason: "connection closed by the client")))
+        }
+        close(reason: "closed by the client")
+    }
 
     var transportStatistics: HTTP2Connection.Statistics? { nil }
 }

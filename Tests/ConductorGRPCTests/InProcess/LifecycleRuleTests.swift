@@ -1,0 +1,82 @@
+import BridgeResilience
+@testable import ConductorGRPC
+import Testing
+
+/// Shutdown and `run()`, driven by hand over the scripted transport and the manual clock.
+@Suite("Lifecycle rules (in process)", .timeLimit(.minutes(1)))
+struct LifecycleRuleTests {
+    @Test func shutdownRefusesNewCallsLetsTheRunningOnesFinishThenCutsOffTheRestAtTheGracePeriod() async throws {
+        let harness = try InProcessClient()
+        let calls = (0..<3).map { _ in harness.health() }
+        let connection = await harness.transport.connections.next()
+        connection.becomeReady()
+        var exchanges: [ScriptedExchange] = []
+        for _ in 0..<3 { exchanges.append(await connection.exchanges.next()) }
+
+        let graceEnds = harness.clock.now() + .seconds(5)
+        let shutdown = Task { await harness.client.shutdown(gracePeriod: .seconds(5)) }
+        await harness.clock.waitForClientSleep { $0 == graceEnds } // the grace period runs
+        let late = await callError(harness.health())
+        #expect(late?.kind == .shutDown)
+        #expect(late?.attempts == 0)
+
+        exchanges[0].succeed(InProcessClient.serving)
+        #expect(try await calls[0].value == .serving, "a call that finishes within the grace period succeeds")
+        #expect(!connection.wasAborted)
+
+        harness.clock.advance(by: .seconds(5))
+        await shutdown.value
+        #expect(connection.wasAborted)
+        for call in calls.dropFirst() {
+            let error = await callError(call)
+            #expect(error?.kind == .shutDown, "\(String(describing: error))")
+            #expect(error?.message.hasPrefix("the client shut down before the call finished") == true)
+        }
+        #expect(harness.clock.clientSleeps.isEmpty)
+    }
+
+    @Test func callsThatFinishWithinTheGracePeriodLeaveTheConnectionsToCloseGracefully() async throws {
+        let harness = try InProcessClient()
+        let call = harness.health()
+        let connection = await harness.transport.connections.next()
+        connection.becomeReady()
+        let exchange = await connection.exchanges.next()
+        let graceEnds = harness.clock.now() + .seconds(5)
+        let shutdown = Task { await harness.client.shutdown(gracePeriod: .seconds(5)) }
+        await harness.clock.waitForClientSleep { $0 == graceEnds }
+        exchange.succeed(InProcessClient.serving)
+        await shutdown.value
+        #expect(try await call.value == .serving)
+        #expect(connection.wasShutDown && !connection.wasAborted)
+        #expect(harness.clock.clientSleeps.isEmpty, "the grace timer ends with the drain")
+    }
+
+    @Test func runOwnsTheBackgroundWorkAndEndsWithShutdown() async throws {
+        let harness = try InProcessClient { $0.healthCheckInterval = .seconds(30) }
+        let running = Task { try await harness.client.run() }
+        await harness.clock.waitForClientSleep() // the maintenance loop waits for its first health check
+        #expect(harness.clock.clientSleeps.count == 1)
+
+        let second = Task { await harness.client.shutdown(gracePeriod: .seconds(1)) }
+        await harness.client.shutdown(gracePeriod: .seconds(1))
+        await second.value
+        try await running.value
+        #expect(harness.clock.clientSleeps.isEmpty, "no background sleeper outlives run()")
+        #expect(await callError(harness.health())?.kind == .shutDown)
+    }
+
+    @Test func cancellingRunShutsDownWithoutWaitingForTheGracePeriod() async throws {
+        let harness = try InProcessClient { $0.healthCheckInterval = .seconds(30) }
+        let call = harness.health()
+        let connection = await harness.transport.connections.next()
+        connection.becomeReady()
+        _ = await connection.exchanges.next()
+        let firstCheck = harness.clock.now() + .seconds(30)
+        let running = Task { try await harness.client.run() }
+        await harness.clock.waitForClientSleep { $0 == firstCheck }
+        running.cancel()
+        try await running.value
+        #expect(connection.wasAborted)
+        #expect(await callError(call)?.kind == .shutDown)
+    }
+}
