@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 import PackageDescription
 
 let strictSwift: [SwiftSetting] = [
@@ -8,7 +8,7 @@ let strictSwift: [SwiftSetting] = [
 
 let package = Package(
     name: "conductor-grpc-swift",
-    platforms: [.macOS(.v15)],
+    // Linux only: the C event loop is epoll and eventfd (see docs/architecture.md, "Platforms").
     products: [
         .library(name: "ConductorGRPC", targets: ["ConductorGRPC"]),
         .library(name: "BridgeResilience", targets: ["BridgeResilience"]),

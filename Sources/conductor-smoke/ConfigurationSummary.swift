@@ -8,9 +8,17 @@ enum ConfigurationSummary {
         ConductorSetting.all.map { ($0.variable, $0.value(configuration)) }
     }
 
-    /// `NAME=value` lines.
-    static func text(_ configuration: ConductorConfiguration) -> String {
-        entries(configuration).map { "\($0.name)=\($0.value.display)" }.joined(separator: "\n")
+    /// `NAME=value` lines; a value read from a `BRIDGE_CONDUCTOR_*` alias or set by a preset says so
+    /// (`CONDUCTOR_TIMEOUT=60  # preset high-throughput`).
+    static func text(_ configuration: ConductorConfiguration, sources: [String: ConductorSettingSource]) -> String {
+        entries(configuration).map { entry in
+            let line = "\(entry.name)=\(entry.value.display)"
+            switch sources[entry.name] {
+            case .variable(let name) where name != entry.name: return "\(line)  # \(name)"
+            case .preset(let preset): return "\(line)  # preset \(preset.rawValue)"
+            default: return line
+            }
+        }.joined(separator: "\n")
     }
 
     /// A duration in seconds.

@@ -83,7 +83,7 @@ struct SmokeCommand: AsyncParsableCommand {
 
     /// The whole run; returns the exit code.
     func execute() async -> Int32 {
-        var environment = ProcessEnvironment.conductorVariables()
+        var environment = ConductorConfiguration.processEnvironment()
         if let target { environment["CONDUCTOR_BASE_URL"] = target }
         if let mode { environment["CONDUCTOR_MODE"] = mode }
         var configuration: ConductorConfiguration
@@ -98,11 +98,13 @@ struct SmokeCommand: AsyncParsableCommand {
         }
         if dryRun {
             if json {
+                let sources = ConductorConfiguration.settingSources(environment).mapValues(\.description)
                 print(SmokeReport.serialize(["version": SmokeReport.jsonVersion, "outcome": "dry_run", "exit_code": 0,
-                                             "configuration": SmokeReport.configurationObject(configuration)]))
+                                             "configuration": SmokeReport.configurationObject(configuration),
+                                             "sources": sources]))
             } else {
                 print("configuration is valid:")
-                print(ConfigurationSummary.text(configuration))
+                print(ConfigurationSummary.text(configuration, sources: ConductorConfiguration.settingSources(environment)))
             }
             return SmokeExit.passed
         }

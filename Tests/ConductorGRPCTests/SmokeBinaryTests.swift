@@ -46,6 +46,16 @@ struct SmokeBinaryTests {
         #expect(bad.stderr.contains("--metadata") && !bad.stderr.contains("Bearer x"), "\(bad.stderr)")
     }
 
+    @Test func theDryRunSaysWhichNameOrPresetEachValueCameFrom() async throws {
+        let output = try await SmokeBinary.run(["--dry-run"], environment: [
+            "BRIDGE_CONDUCTOR_BASE_URL": "grpc://bridge:50051", "CONDUCTOR_PRESET": "low-latency", "CONDUCTOR_TIMEOUT": "3",
+        ])
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout.contains("CONDUCTOR_BASE_URL=bridge:50051  # BRIDGE_CONDUCTOR_BASE_URL"))
+        #expect(output.stdout.contains("CONDUCTOR_CACHE_TTL=600  # preset low-latency"))
+        #expect(output.stdout.contains("CONDUCTOR_TIMEOUT=3\n"))
+    }
+
     @Test func versionIsPrinted() async throws {
         let output = try await SmokeBinary.run(["--version"])
         #expect(output.status == 0)

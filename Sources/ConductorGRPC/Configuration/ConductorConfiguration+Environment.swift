@@ -1,23 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension ConductorConfiguration {
-    /// Reads every `CONDUCTOR_*` variable of ``ConductorSetting/all``, checks its type and range,
-    /// and returns the configuration. On bad input it throws one error listing every offending variable with
+    /// Reads every `CONDUCTOR_*` variable of ``ConductorSetting/all`` (or its `BRIDGE_CONDUCTOR_*`
+    /// alias, see ``bridgeAliasPrefix``; the `CONDUCTOR_*` name wins when both are set), checks its
+    /// type and range, and returns the configuration. `CONDUCTOR_PRESET` applies first, so explicit
+    /// variables override it. On bad input it throws one error listing every offending variable with
     /// its value and allowed range, so a process never starts half-configured.
     public static func fromEnvironment(_ environment: [String: String]? = nil) throws(ConductorError) -> ConductorConfiguration {
-        let environment = environment ?? processEnvironment()
-        func value(_ name: String) -> String? {
-            guard let value = environment[name]?.trimmingWhitespace(), !value.isEmpty else { return nil }
-            return value
-        }
+        let resolved = resolveAliases(environment ?? processEnvironment())
+        func value(_ name: String) -> String? { resolved[name]?.value }
         var configuration = ConductorConfiguration()
         var problems: [String] = []
         for setting in ConductorSetting.all {
-            if let text = value(setting.variable), let problem = setting.read(text, &configuration) { problems.append(problem) }
+            guard let (text, name) = resolved[setting.variable], let problem = setting.read(text, &configuration) else { continue }
+            problems.append(name == setting.variable ? problem : problem.replacingFirst(setting.variable, with: name))
         }
         if value("CONDUCTOR_BASE_URL") == nil && configuration.mode == .remote {
             problems.append("CONDUCTOR_BASE_URL is required in http mode (e.g. grpc://conductor:50051), or set CONDUCTOR_MODE=memory")
@@ -45,17 +39,13 @@ extension ConductorConfiguration {
         }
         return configuration
     }
+}
 
-    private static func processEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        var cursor = environ
-        while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "="), text.hasPrefix("CONDUCTOR_") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            cursor += 1
-        }
-        return result
+extension String {
+    /// The string with the first occurrence of `target` replaced.
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        var copy = self
+        if let range = copy.firstRange(of: target) { copy.replaceSubrange(range, with: replacement) }
+        return copy
     }
 }

@@ -78,6 +78,8 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// The name checked in the server's certificate and sent as SNI (`CONDUCTOR_TLS_SERVER_NAME`);
     /// the endpoint's host when nil.
     public var tlsServerName: String?
+    /// The preset applied (`CONDUCTOR_PRESET`), if any; see ``apply(_:)``.
+    public var preset: Preset?
     /// How long a shutdown lets the calls in flight finish before it fails them
     /// (`CONDUCTOR_SHUTDOWN_GRACE_PERIOD`); see ``ConductorClient/shutdown(gracePeriod:)``.
     public var shutdownGracePeriod: Duration = .seconds(10)

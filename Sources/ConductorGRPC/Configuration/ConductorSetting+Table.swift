@@ -3,6 +3,19 @@ extension ConductorSetting {
 
     /// Every setting, in the order the README, `--help` and `--dry-run` list them.
     public static let all: [ConductorSetting] = [
+        // First: the variables after it override what a preset sets.
+        ConductorSetting(
+            variable: "CONDUCTOR_PRESET", property: "preset", defaultText: "—", rangeText: "`high-throughput`, `low-latency`",
+            meaning: "the seed's tuning presets (retries, backoff, deadline, cache); explicit variables override them",
+            widerInSwift: nil,
+            read: { text, configuration in
+                guard let preset = ConductorConfiguration.Preset(rawValue: text.lowercased()) else {
+                    return "CONDUCTOR_PRESET=\(text) is not one of high-throughput, low-latency"
+                }
+                configuration.apply(preset)
+                return nil
+            },
+            check: { _ in nil }, value: { .text($0.preset?.rawValue ?? "") }),
         ConductorSetting(
             variable: "CONDUCTOR_MODE", property: "mode", defaultText: "`http`", rangeText: "`http`, `memory`",
             meaning: "`http`: a remote conductor; `memory`: the in-process conductor", widerInSwift: nil,

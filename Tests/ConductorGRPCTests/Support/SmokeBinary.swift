@@ -38,7 +38,9 @@ enum SmokeBinary {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments
-        var childEnvironment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CONDUCTOR_") }
+        var childEnvironment = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("CONDUCTOR_") && !$0.key.hasPrefix("BRIDGE_CONDUCTOR_")
+        }
         childEnvironment.merge(environment) { $1 }
         process.environment = childEnvironment
         process.standardInput = FileHandle(forReadingAtPath: "/dev/null")
