@@ -1,3 +1,5 @@
+import Logging
+
 /// Everything a caller may set for one call, in one value, so that new options do not grow every
 /// method's parameter list.
 ///
@@ -16,15 +18,20 @@ public struct ConductorCallOptions: Sendable {
     /// Whether ``ConductorService/dayProof(_:options:)`` may answer from the cache (other
     /// methods ignore it).
     public var cachePolicy: ConductorCachePolicy
+    /// The logger for this call's events (its retries, at `debug`), so that the caller's log
+    /// metadata — a request id — is on every line; `nil` means the client's logger.
+    public var logger: Logger?
 
     /// Options with the given values; the defaults change nothing.
     public init(
         timeout: Duration? = nil,
         metadata: ConductorMetadata = ConductorMetadata(),
-        cachePolicy: ConductorCachePolicy = .useCache
+        cachePolicy: ConductorCachePolicy = .useCache,
+        logger: Logger? = nil
     ) {
         self.timeout = timeout
         self.metadata = metadata
         self.cachePolicy = cachePolicy
+        self.logger = logger
     }
 }

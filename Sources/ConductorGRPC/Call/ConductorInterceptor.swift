@@ -1,3 +1,5 @@
+import Logging
+
 /// Code that runs around every call of a ``ConductorClient``: it can add metadata, observe the
 /// outcome, retry the call once with new credentials, or fail it.
 ///
@@ -34,6 +36,8 @@ public struct ConductorCall: Sendable {
     public var metadata: ConductorMetadata
     /// The call's deadline as the caller set it (`nil`: the configuration's timeout).
     public var timeout: Duration?
+    /// The caller's logger for this call, if it gave one.
+    public var logger: Logger?
 }
 
 /// What a call returned, as an interceptor sees it.

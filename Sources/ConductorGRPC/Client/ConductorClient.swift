@@ -274,7 +274,7 @@ public final class ConductorClient: ConductorService {
         } else {
             metadata.append(contentsOf: options.metadata)
         }
-        let call = ConductorCall(method: request.method, metadata: metadata, timeout: options.timeout)
+        let call = ConductorCall(method: request.method, metadata: metadata, timeout: options.timeout, logger: options.logger)
         let body = requestCompression.map { $0.compressFramed(request.body) } ?? request.body
         let result: ConductorCallResult
         do {
@@ -333,7 +333,8 @@ public final class ConductorClient: ConductorService {
     ) async throws(ConductorError) -> ConductorCallResult {
         let answer = try await caller.call(
             ResilientCaller.Request(method: call.method, safety: safety(of: call.method), timeout: call.timeout,
-                                    metadata: call.metadata.wire, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent),
+                                    metadata: call.metadata.wire, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent,
+                                    logger: call.logger),
             body: body)
         return ConductorCallResult(
             initialMetadata: answer.headers.isEmpty ? ConductorMetadata() : ConductorMetadata(received: answer.headers),

@@ -31,6 +31,8 @@ struct ResilientCaller: Sendable {
         var keepsResponseHeaders: Bool
         /// Told of each attempt and retry (the call's trace span); nil when nobody listens.
         var onEvent: (@Sendable (CallEvent) -> Void)? = nil
+        /// The caller's logger for this call; nil: the client's.
+        var logger: Logger? = nil
     }
 
     /// What happened inside a call, for its trace span.
@@ -138,7 +140,7 @@ struct ResilientCaller: Sendable {
                 let reason = transparent ? "not_processed" : failure.status.code.name
                 pool.metrics.retry(method, reason: reason)
                 request.onEvent?(.retry(reason: reason, delay: delay))
-                logger.debug("retrying", metadata: [
+                (request.logger ?? logger).debug("retrying", metadata: [
                     "method": "\(method.rawValue)", "endpoint": "\(endpoint.endpoint)", "attempt": "\(attempts)",
                     "status": "\(failure.status)", "delay": "\(delay)",
                 ])

@@ -34,6 +34,7 @@ final class ChannelPool: Sendable {
     let metrics: ConductorMetrics
     /// Set when a connection to some endpoint is lost, so that DNS names are resolved again soon.
     let lossSignal = Locked(false)
+    private let warnings = WarningLimiter()
 
     init(addresses: [ConductorEndpoint], configuration: ConductorConfiguration, tls: TLSContext?,
          transport: any ConductorTransport, clock: any CallClock, logger: Logger, metrics: ConductorMetrics) {
@@ -258,8 +259,10 @@ final class ChannelPool: Sendable {
                 current.task.cancel()
                 timer = nil
             }
-        case .log(let level, let message, let metadata):
-            logger.log(level: level, "\(message)", metadata: metadata)
+        case .log(let level, let message, var metadata):
+            let (effective, suppressed) = warnings.level(for: level, message: message, metadata: metadata, at: clock.now())
+            if suppressed > 0 { metadata["repeats_suppressed"] = "\(suppressed)" }
+            logger.log(level: effective, "\(message)", metadata: metadata)
         case .breakerState(let state, let endpoint):
             metrics.breakerState(state, endpoint: endpoint)
         case .endpointHealth(let serving, let endpoint):

@@ -251,7 +251,9 @@ struct PoolStateMachine: Sendable {
         let delay = backoff.delay(afterFailures: failures, using: &generator)
         endpoints[e].slots[s].phase = .transientFailure(retryAt: now + delay)
         endpoints[e].slots[s].lastError = reason
-        actions.append(.log(.info, "connection attempt failed", [
+        // The first failure of a streak is news; the rest of it is routine (the breaker's warning
+        // says the endpoint is unreachable).
+        actions.append(.log(failures == 1 ? .info : .debug, "connection attempt failed", [
             "endpoint": "\(endpoints[e].shared.endpoint)", "reason": "\(reason)", "retry_in": "\(delay)",
             "failures": "\(failures)",
         ]))
