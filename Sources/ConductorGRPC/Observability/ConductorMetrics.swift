@@ -97,9 +97,18 @@ final class ConductorMetrics: Sendable {
         gauge("bridge_conductor_endpoint_health", [("endpoint", endpoint)]).record(serving ? 1 : 0)
     }
 
-    /// The number of pooled connections.
-    func poolSize(_ size: Int) {
-        gauge("bridge_conductor_connection_pool_size", [("pool_type", "grpc")]).record(Double(size))
+    /// The pool's connections by state; `bridge_conductor_connection_pool_size` (the seed's name)
+    /// counts the ready ones.
+    func connections(_ counts: [ChannelState: Int]) {
+        for (state, count) in counts {
+            gauge("bridge_conductor_connections", [("pool_type", "grpc"), ("state", state.rawValue)]).record(Double(count))
+        }
+        gauge("bridge_conductor_connection_pool_size", [("pool_type", "grpc")]).record(Double(counts[.ready] ?? 0))
+    }
+
+    /// Streams in flight ÷ the stream capacity of the ready connections, sampled by the client's `run()`.
+    func utilization(_ value: Double) {
+        gauge("bridge_conductor_connection_pool_utilization", [("pool_type", "grpc")]).record(value)
     }
 
     /// A new connection replaced an earlier one to `endpoint`.

@@ -140,6 +140,11 @@ final class ChannelPool: Sendable {
         tickTimer.withLock { $0?.task.cancel() }
     }
 
+    /// Records the utilization gauge (streams in flight ÷ capacity) now.
+    func sampleUtilization() {
+        metrics.utilization(guarded.withLock { $0.machine.utilization })
+    }
+
     /// Whether ``shutdown()`` ran: no call gets a connection any more.
     var isShutDown: Bool {
         guarded.withLock { $0.machine.shuttingDown }
@@ -269,8 +274,8 @@ final class ChannelPool: Sendable {
             metrics.endpointHealth(serving, endpoint: endpoint)
         case .reconnect(let endpoint):
             metrics.reconnect(endpoint: endpoint)
-        case .readyConnections(let count):
-            metrics.poolSize(count)
+        case .connections(let counts):
+            metrics.connections(counts)
         case .connectionLost:
             lossSignal.withLock { $0 = true }
         }

@@ -1,8 +1,8 @@
 /// Where one pooled HTTP/2 connection is in its life.
-public enum ChannelState: String, Sendable, Hashable {
+public enum ChannelState: String, Sendable, Hashable, CaseIterable {
     /// No connection; one opens when a call needs it.
     case idle
-    /// Connecting; calls may already be sent (they leave once the socket is up).
+    /// Connecting, up to the server's first SETTINGS; calls wait for it.
     case connecting
     /// Connected and usable.
     case ready

@@ -4,8 +4,9 @@ import LockedState
 import Logging
 
 /// The pool's background work, run by ``ConductorClient/run()`` as structured concurrency: health
-/// checks of every endpoint every `CONDUCTOR_HEALTH_CHECK_INTERVAL`, and resolving `dns:///` names
-/// again every `CONDUCTOR_DNS_REFRESH_INTERVAL` or soon after a connection was lost. Time comes from
+/// checks of every endpoint every `CONDUCTOR_HEALTH_CHECK_INTERVAL`, resolving `dns:///` names
+/// again every `CONDUCTOR_DNS_REFRESH_INTERVAL` or soon after a connection was lost, and sampling
+/// the pool's utilization gauge every second (a gauge per call would cost the call path). Time comes from
 /// the pool's clock, so tests drive it with a manual one.
 ///
 /// Health: NOT_SERVING (or SERVICE_UNKNOWN) takes an endpoint out of rotation; SERVING, or
@@ -69,18 +70,25 @@ final class PoolMaintenance: Sendable {
         }
     }
 
-    /// Health checks and DNS refreshes, until the task is cancelled.
+    /// How often the pool's utilization gauge is sampled.
+    static let utilizationInterval: Duration = .seconds(1)
+
+    /// Health checks, DNS refreshes and the utilization gauge, until the task is cancelled.
     func run() async {
-        guard needsDNS || configuration.healthCheckInterval != nil else { return }
         await resolveIfNeeded()
         let clock = pool.clock
         let never = clock.now() + .seconds(86_400 * 365)
         var nextHealth = configuration.healthCheckInterval.map { clock.now() + $0 } ?? never
         var nextDNS = needsDNS ? clock.now() + configuration.dnsRefreshInterval : never
+        var nextSample = clock.now() + Self.utilizationInterval
         while !Task.isCancelled {
-            let wake = min(nextHealth, needsDNS ? min(nextDNS, clock.now() + Self.lossPollInterval) : never)
+            let wake = min(nextHealth, nextSample, needsDNS ? min(nextDNS, clock.now() + Self.lossPollInterval) : never)
             guard (try? await clock.sleep(until: wake)) != nil else { return }
             let now = clock.now()
+            if now >= nextSample {
+                nextSample = now + Self.utilizationInterval
+                pool.sampleUtilization()
+            }
             if let interval = configuration.healthCheckInterval, now >= nextHealth {
                 nextHealth = now + interval
                 await checkHealth(timeout: min(interval, .seconds(5)))

@@ -72,7 +72,8 @@ struct PoolStateMachine: Sendable {
         case breakerState(CircuitBreakerState, endpoint: String)
         case endpointHealth(Bool, endpoint: String)
         case reconnect(endpoint: String)
-        case readyConnections(Int)
+        /// The number of connections in each state changed (every state is listed, zeros included).
+        case connections([ChannelState: Int])
         /// A connection to some endpoint was lost (DNS names are resolved again soon).
         case connectionLost
     }
@@ -97,7 +98,7 @@ struct PoolStateMachine: Sendable {
     /// The earliest tick asked for and not yet delivered, and its generation.
     private var scheduledTick: MonotonicInstant?
     private var tickGeneration = 0
-    private var readyCount = 0
+    private var connectionCounts: [ChannelState: Int] = [:]
 
     init(configuration: ConductorConfiguration, tls: TLSContext?, awaitingAddresses: Bool) {
         self.configuration = configuration
@@ -206,7 +207,7 @@ struct PoolStateMachine: Sendable {
             endpoints[e].slots[s].lastError = nil
             endpoints[e].failedConnects = 0
             report(endpoints[e].breaker.recoverReachability(at: now), endpoint: e, &actions)
-            countReady(&actions)
+            reportConnections(&actions)
         case .settings(let maxStreams):
             let limit = Self.streamLimit(maxStreams)
             endpoints[e].slots[s].advertisedLimit = limit
@@ -221,7 +222,7 @@ struct PoolStateMachine: Sendable {
                                     ["endpoint": "\(endpoint)", "detail": "\(detail)"]))
             }
             endpoints[e].slots[s].retire()
-            countReady(&actions)
+            reportConnections(&actions)
         case .keepaliveTimeout:
             actions.append(.log(.warning, "keepalive ping unanswered; the connection is declared dead", ["endpoint": "\(endpoint)"]))
         case .closed(let reason, let orderly):
@@ -234,7 +235,7 @@ struct PoolStateMachine: Sendable {
             } else {
                 connectionAttemptFailed(endpoint: e, slot: s, reason: reason, now: now, &actions)
             }
-            countReady(&actions)
+            reportConnections(&actions)
             actions.append(.connectionLost)
         }
         serveWaiters(now: now, &actions)
@@ -333,7 +334,7 @@ struct PoolStateMachine: Sendable {
         }
         endpoints = kept
         awaitingAddresses = false
-        countReady(&actions)
+        reportConnections(&actions)
         serveWaiters(now: now, &actions)
         return actions
     }
@@ -354,6 +355,7 @@ struct PoolStateMachine: Sendable {
                 endpoints[e].slots[s].phase = .shutdown
             }
         }
+        reportConnections(&actions)
         return actions
     }
 
@@ -459,6 +461,7 @@ struct PoolStateMachine: Sendable {
             connectTimeout: backoff.connectTimeout(afterFailures: failures), keepaliveInterval: keepaliveInterval)
         let id = ConnectionID(endpointKey: shared.key, slot: s, generation: endpoints[e].slots[s].generation)
         actions.append(.connect(id, shared, settings))
+        reportConnections(&actions)
     }
 
     /// Hands free streams to waiting calls in arrival order; fails those that can no longer be served.
@@ -505,11 +508,28 @@ struct PoolStateMachine: Sendable {
         actions.append(.breakerState(transition.to, endpoint: endpoint.description))
     }
 
-    private mutating func countReady(_ actions: inout [Action]) {
-        let ready = endpoints.reduce(0) { sum, endpoint in sum + endpoint.slots.filter { $0.phase == .ready }.count }
-        guard ready != readyCount else { return }
-        readyCount = ready
-        actions.append(.readyConnections(ready))
+    /// Reports the connections by state when a count changed.
+    private mutating func reportConnections(_ actions: inout [Action]) {
+        var counts = Dictionary(uniqueKeysWithValues: ChannelState.allCases.map { ($0, 0) })
+        for endpoint in endpoints {
+            for slot in endpoint.slots { counts[slot.channelState, default: 0] += 1 }
+        }
+        guard counts != connectionCounts else { return }
+        connectionCounts = counts
+        actions.append(.connections(counts))
+    }
+
+    /// Streams in flight ÷ the stream capacity of the ready connections (0 with none ready).
+    var utilization: Double {
+        var inFlight = 0
+        var capacity = 0
+        for endpoint in endpoints {
+            for slot in endpoint.slots where slot.phase == .ready {
+                inFlight += slot.outstanding
+                capacity += slot.limit
+            }
+        }
+        return capacity == 0 ? 0 : Double(inFlight) / Double(capacity)
     }
 
     private func index(of endpointKey: Int) -> Int? {

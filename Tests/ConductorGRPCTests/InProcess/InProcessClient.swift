@@ -1,6 +1,7 @@
 import BridgeResilience
 @testable import ConductorGRPC
 import Logging
+import Metrics
 import Testing
 
 /// The real ``ConductorClient`` — pool, retries, breaker, budget, deadlines — over the scripted
@@ -11,13 +12,13 @@ struct InProcessClient {
     let client: ConductorClient
 
     /// A client of `endpoints` loopback addresses (nothing connects to them: the transport is scripted).
-    init(endpoints: Int = 1, configure: (inout ConductorConfiguration) -> Void = { _ in }) throws {
+    init(endpoints: Int = 1, metrics: (any MetricsFactory)? = nil, configure: (inout ConductorConfiguration) -> Void = { _ in }) throws {
         var configuration = try ConductorConfiguration(baseURL: (1...endpoints).map { "grpc://127.0.0.1:\($0)" }.joined(separator: ","))
         configuration.timeout = .seconds(10)
         configuration.healthCheckInterval = nil
         configure(&configuration)
         transport = ScriptedTransport(clock: clock)
-        client = try ConductorClient(configuration: configuration, logger: Logger(label: "in-process"), metricsFactory: nil,
+        client = try ConductorClient(configuration: configuration, logger: Logger(label: "in-process"), metricsFactory: metrics,
                                      transport: transport, clock: clock)
     }
 

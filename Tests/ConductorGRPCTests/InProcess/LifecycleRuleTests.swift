@@ -53,8 +53,9 @@ struct LifecycleRuleTests {
 
     @Test func runOwnsTheBackgroundWorkAndEndsWithShutdown() async throws {
         let harness = try InProcessClient { $0.healthCheckInterval = .seconds(30) }
+        let firstWake = harness.clock.now() + PoolMaintenance.utilizationInterval
         let running = Task { try await harness.client.run() }
-        await harness.clock.waitForClientSleep() // the maintenance loop waits for its first health check
+        await harness.clock.waitForClientSleep { $0 == firstWake } // the maintenance loop waits for its first sample
         #expect(harness.clock.clientSleeps.count == 1)
 
         let second = Task { await harness.client.shutdown(gracePeriod: .seconds(1)) }
@@ -71,9 +72,9 @@ struct LifecycleRuleTests {
         let connection = await harness.transport.connections.next()
         connection.becomeReady()
         _ = await connection.exchanges.next()
-        let firstCheck = harness.clock.now() + .seconds(30)
+        let firstWake = harness.clock.now() + PoolMaintenance.utilizationInterval
         let running = Task { try await harness.client.run() }
-        await harness.clock.waitForClientSleep { $0 == firstCheck }
+        await harness.clock.waitForClientSleep { $0 == firstWake } // run() is under way
         running.cancel()
         try await running.value
         #expect(connection.wasAborted)
