@@ -11,7 +11,7 @@ extension ConductorConfiguration {
     /// let proof = try await conductor.dayProof(42)
     /// ```
     ///
-    /// - Parameter logger: the remote client's logger (see ``ConductorClient/init(configuration:logger:metricsFactory:interceptors:)``);
+    /// - Parameter logger: the remote client's logger (see ``ConductorClient/init(configuration:logger:metricsFactory:interceptors:tracer:)``);
     ///   the in-memory conductor logs nothing.
     /// - Throws: ``ConductorError/Kind/invalidConfiguration`` listing every invalid setting, or
     ///   naming the missing endpoint in remote mode.
