@@ -61,6 +61,7 @@ Log (`--log FILE`): one JSON object per line, flushed per line, each with "event
   answer       {"action"}                                 what the server did (mode or "ok")
   goaway       {"open"}                                   unadvertised-limit-100 refused a stream
   reset        {"code", "code_value"}                     RST_STREAM received from the client
+  ping         {"open"}                                   a PING from the client (answered by h2)
   sent         {"bytes", "why"}                           endless-data stopped sending
   received     {"bytes"}                                  raw bytes read (non-HTTP/2 modes)
   closed       {}                                         the connection closed
@@ -82,8 +83,8 @@ from h2.config import H2Configuration
 from h2.connection import H2Connection
 from h2.errors import ErrorCodes
 from h2.settings import SettingCodes
-from h2.events import (ConnectionTerminated, DataReceived, RemoteSettingsChanged, RequestReceived, StreamReset,
-                       TrailersReceived, WindowUpdated)
+from h2.events import (ConnectionTerminated, DataReceived, PingReceived, RemoteSettingsChanged, RequestReceived,
+                       StreamReset, TrailersReceived, WindowUpdated)
 from h2.exceptions import ProtocolError, StreamClosedError
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -388,6 +389,8 @@ class Connection:
             if request is not None:
                 request.reset = True
             self.window_changed.set()
+        elif isinstance(event, PingReceived):
+            self.log("ping", open=self.open_streams())
         elif isinstance(event, (WindowUpdated, RemoteSettingsChanged)):
             self.window_changed.set()
         elif isinstance(event, ConnectionTerminated):

@@ -216,6 +216,11 @@ static void schedule_keepalive(h2shim_conn *conn, uint64_t due) {
     if (conn->options.keepalive_interval_ns) loop_schedule(conn->loop, &conn->keepalive_timer, due);
 }
 
+void conn_ping_acknowledged(h2shim_conn *conn) {
+    conn->ping_outstanding = false;
+    schedule_keepalive(conn, conn->last_read_ns + conn->options.keepalive_interval_ns);
+}
+
 /* The byte stream is ready for HTTP/2 (after TCP connect, or after the TLS handshake). */
 static void start_session(h2shim_conn *conn) {
     if (open_session(conn) != 0) {

@@ -178,6 +178,8 @@ void conn_submit_call(h2shim_conn *conn, h2shim_call *call);
 void conn_cancel_call(h2shim_call *call, h2shim_outcome outcome);
 void conn_begin_shutdown(h2shim_conn *conn);
 void conn_end(h2shim_conn *conn, const char *reason, bool orderly);
+/* The PING ACK arrived: the next PING is due one keepalive interval after the last byte read. */
+void conn_ping_acknowledged(h2shim_conn *conn);
 void conn_handle_io(h2shim_conn *conn, uint32_t epoll_events);
 void conn_flush(h2shim_conn *conn);
 void conn_on_timer(h2shim_conn *conn, timer *t);

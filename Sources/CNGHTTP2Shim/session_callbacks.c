@@ -108,7 +108,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         }
         break;
     case NGHTTP2_PING:
-        if (frame->hd.flags & NGHTTP2_FLAG_ACK) conn->ping_outstanding = false;
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK) conn_ping_acknowledged(conn);
         break;
     case NGHTTP2_GOAWAY: {
         char detail[160];

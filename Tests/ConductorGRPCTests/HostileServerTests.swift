@@ -287,6 +287,20 @@ import Testing
         try await expectProcessHealthy()
     }
 
+    @Test func keepalivePingsOnlyWhileACallWaitsInSilence() async throws {
+        let server = try await FaultServer.start(mode: "ok", ["--delay-ok", "2.5"])
+        let client = try hostileClient(server) {
+            $0.keepaliveInterval = .milliseconds(400)
+            $0.keepaliveTimeout = .seconds(5)
+        }
+        _ = try await client.dayProof(1, options: ConductorCallOptions(cachePolicy: .reload)) // 2.5 s of silence
+        try await Task.sleep(for: .milliseconds(1500)) // the connection stays open, idle
+        await client.shutdown()
+        let pings = server.log("ping")
+        #expect(pings.count >= 2, "a PING every 400 ms of silence while the call waits: \(pings.count)")
+        #expect(pings.allSatisfy { ($0.open ?? 0) > 0 }, "no PING while no call is open: \(pings.map(\.open))")
+    }
+
     @Test func settingsThenSilenceIsCaughtByKeepaliveBeforeALongDeadline() async throws {
         let server = try await FaultServer.start(mode: "settings-then-silence")
         let client = try hostileClient(server, timeout: .seconds(20)) {

@@ -62,4 +62,28 @@ import Testing
         #expect(breaker.lastValue == 1)
         await client.shutdown()
     }
+
+    @Test func memoryModeRecordsTheSameRequestLatencyAndCacheMetrics() async throws {
+        let metrics = TestMetrics()
+        var configuration = ConductorConfiguration()
+        configuration.mode = .memory
+        let conductor = try configuration.makeService(metricsFactory: metrics)
+        _ = try await conductor.dayProof(1)                 // miss, RPC ok
+        _ = try await conductor.dayProof(1)                 // hit
+        _ = await conductorError { () async throws(ConductorError) in try await conductor.dayProof(5000) } // miss, NOT_FOUND
+        _ = try await conductor.submit(ConductorEvent(eventType: "m", epoch: 1))
+        _ = try await conductor.health()
+        await conductor.shutdown()
+        func requests(_ method: String, _ status: String, _ code: String) -> Int64 {
+            metrics.counterTotal(label: "bridge_conductor_requests_total",
+                                 dimensions: [("method", method), ("status", status), ("code", code)])
+        }
+        #expect(requests("GetDayProof", "success", "OK") == 1)
+        #expect(requests("GetDayProof", "error", "NOT_FOUND") == 1)
+        #expect(requests("SubmitEvent", "success", "OK") == 1)
+        #expect(requests("HealthCheck", "success", "OK") == 1)
+        #expect(metrics.counterTotal(label: "bridge_conductor_cache_hits_total", dimensions: [("cache_type", "day_proof")]) == 1)
+        #expect(metrics.counterTotal(label: "bridge_conductor_cache_misses_total", dimensions: [("cache_type", "day_proof")]) == 2)
+        #expect(try metrics.expectTimer("bridge_conductor_latency_seconds", [("method", "GetDayProof")]).values.count == 2)
+    }
 }

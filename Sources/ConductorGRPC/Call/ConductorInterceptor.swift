@@ -42,14 +42,19 @@ public struct ConductorCall: Sendable {
 
 /// What a call returned, as an interceptor sees it.
 public struct ConductorCallResult: Sendable {
-    /// The response headers (initial metadata), as received.
-    public var initialMetadata: ConductorMetadata
+    /// The response headers (initial metadata), as received; only those gRPC reads unless the
+    /// caller asked for all (``ConductorClient/response(to:options:)``).
+    public var initialMetadata: ConductorMetadata { ConductorMetadata(received: headers) }
     /// The trailers, as received.
-    public var trailers: ConductorMetadata
+    public var trailers: ConductorMetadata { ConductorMetadata(received: trailerFields) }
     /// The endpoint (`host:port`) that answered.
-    public var endpoint: String
+    public var endpoint: String { answeredBy.description }
     /// How many attempts the call took.
     public var attempts: Int
     /// The response message, still encoded.
     let message: [UInt8]
+    let answeredBy: ConductorEndpoint
+    /// The fields as the transport kept them: made into ``ConductorMetadata`` only when read.
+    let headers: [(name: String, value: String)]
+    let trailerFields: [(name: String, value: String)]
 }

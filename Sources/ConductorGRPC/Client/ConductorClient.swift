@@ -126,6 +126,14 @@ public final class ConductorClient: ConductorService {
         await shutdown(gracePeriod: Task.isCancelled ? .zero : configuration.shutdownGracePeriod)
     }
 
+    /// The conductor's proof for `day` with the default options; a cached proof is returned before
+    /// anything else is made (this is the hot path of a cache hit).
+    nonisolated(nonsending)
+    public func dayProof(_ day: Int32) async throws(ConductorError) -> DayProof {
+        if let cached = cache.storage.cachedValue(for: day) { return cached }
+        return try await dayProof(day, options: ConductorCallOptions())
+    }
+
     /// The conductor's proof for `day`. A day without a proof throws `NOT_FOUND` (remembered for
     /// 5 s). Canonical proofs are cached until evicted, others for ``ConductorConfiguration/cacheTTL``;
     /// ``ConductorCallOptions/cachePolicy`` `.reload` always asks the conductor.
@@ -336,9 +344,7 @@ public final class ConductorClient: ConductorService {
                                     metadata: call.metadata.wire, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent,
                                     logger: call.logger),
             body: body)
-        return ConductorCallResult(
-            initialMetadata: answer.headers.isEmpty ? ConductorMetadata() : ConductorMetadata(received: answer.headers),
-            trailers: answer.trailers.isEmpty ? ConductorMetadata() : ConductorMetadata(received: answer.trailers),
-            endpoint: answer.endpoint.description, attempts: answer.attempts, message: answer.message)
+        return ConductorCallResult(attempts: answer.attempts, message: answer.message, answeredBy: answer.endpoint,
+                                   headers: answer.headers, trailerFields: answer.trailers)
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 
 extension ConductorConfiguration {
     /// The conductor this configuration selects, behind the one protocol both modes share:
@@ -7,21 +8,27 @@ extension ConductorConfiguration {
     ///
     /// ```swift
     /// let conductor = try ConductorConfiguration.fromEnvironment().makeService()
-    /// defer { Task { await conductor.shutdown() } }
     /// let proof = try await conductor.dayProof(42)
+    /// await conductor.shutdown()
     /// ```
+    ///
+    /// Both record the same `bridge_conductor_*` request, latency and cache metrics.
     ///
     /// - Parameter logger: the remote client's logger (see ``ConductorClient/init(configuration:logger:metricsFactory:interceptors:tracer:)``);
     ///   the in-memory conductor logs nothing.
+    /// - Parameter metricsFactory: where metrics go; `nil` means the bootstrapped backend.
     /// - Throws: ``ConductorError/Kind/invalidConfiguration`` listing every invalid setting, or
     ///   naming the missing endpoint in remote mode.
-    public func makeService(logger: Logger = Logger(label: "conductor.grpc")) throws(ConductorError) -> any ConductorService {
+    public func makeService(
+        logger: Logger = Logger(label: "conductor.grpc"),
+        metricsFactory: (any MetricsFactory)? = nil
+    ) throws(ConductorError) -> any ConductorService {
         switch mode {
         case .remote:
-            return try ConductorClient(configuration: self, logger: logger)
+            return try ConductorClient(configuration: self, logger: logger, metricsFactory: metricsFactory)
         case .memory:
             try validate()
-            return InMemoryConductor()
+            return InMemoryConductor(metricsFactory: metricsFactory)
         }
     }
 }

@@ -1,4 +1,5 @@
 import LockedState
+import Metrics
 import ServiceLifecycle
 
 /// A Chorus Conductor inside the process (`CONDUCTOR_MODE=memory`), for tests and local
@@ -46,6 +47,7 @@ public final class InMemoryConductor: ConductorService {
 
     private let dayProofs: @Sendable (Int32) -> DayProof?
     private let state: Locked<State>
+    private let metrics: ConductorMetrics
 
     /// Creates a conductor whose day proofs come from `dayProofs`: it returns the proof for a day,
     /// or nil for a day without one (answered with `NOT_FOUND`). It is called on every
@@ -54,12 +56,17 @@ public final class InMemoryConductor: ConductorService {
     /// - Parameters:
     ///   - healthStatus: what ``health(service:options:)`` answers until ``healthStatus`` is changed.
     ///   - dayProofs: the proofs; by default the reference conductor's (``referenceDayProofs()``).
+    ///   - metricsFactory: where the `bridge_conductor_*` request, latency and cache metrics go (the
+    ///     same as ``ConductorClient``'s, so dashboards work in development); `nil` means the
+    ///     backend bootstrapped with `MetricsSystem.bootstrap`.
     public init(
         healthStatus: ServingStatus = .serving,
-        dayProofs: @escaping @Sendable (Int32) -> DayProof? = InMemoryConductor.referenceDayProofs()
+        dayProofs: @escaping @Sendable (Int32) -> DayProof? = InMemoryConductor.referenceDayProofs(),
+        metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.dayProofs = dayProofs
         self.state = Locked(State(healthStatus: healthStatus))
+        self.metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
     }
 
     /// Creates a conductor that knows exactly the given days (see ``makeDayProof(_:proof:canonical:)``);
@@ -79,38 +86,44 @@ public final class InMemoryConductor: ConductorService {
         _ day: Int32,
         options: ConductorCallOptions = ConductorCallOptions()
     ) async throws(ConductorError) -> DayProof {
-        if options.cachePolicy == .useCache, let cached = state.withLock({ $0.servedProofs[day] }) {
-            return cached
+        if options.cachePolicy == .useCache {
+            if let cached = state.withLock({ $0.servedProofs[day] }) {
+                metrics.cacheHits.increment()
+                return cached
+            }
+            metrics.cacheMisses.increment()
         }
-        try begin(.getDayProof)
-        guard let proof = dayProofs(day) else {
-            throw Self.error(.getDayProof, code: .notFound, message: "no proof for day \(day)")
+        return try recorded(.getDayProof) { () throws(ConductorError) in
+            guard let proof = dayProofs(day) else {
+                throw Self.error(.getDayProof, code: .notFound, message: "no proof for day \(day)")
+            }
+            state.withLock { $0.servedProofs[day] = proof }
+            return proof
         }
-        state.withLock { $0.servedProofs[day] = proof }
-        return proof
     }
 
     /// Applies one event and returns its receipt: the event's content hash and epoch.
     public func submit(_ event: ConductorEvent, options: ConductorCallOptions = ConductorCallOptions()) async throws(ConductorError) -> ConductorReceipt {
-        try begin(.submitEvent)
-        let applied = AppliedEvent(event: event, receipt: Self.receipt(for: event), method: .submitEvent)
-        state.withLock { $0.applied.append(applied) }
-        return applied.receipt
+        try recorded(.submitEvent) { () throws(ConductorError) in
+            let applied = AppliedEvent(event: event, receipt: Self.receipt(for: event), method: .submitEvent)
+            state.withLock { $0.applied.append(applied) }
+            return applied.receipt
+        }
     }
 
     /// Applies every event in one step and returns one receipt per event, in order; a failing
     /// batch applies nothing.
     public func submit(batch events: [ConductorEvent], options: ConductorCallOptions = ConductorCallOptions()) async throws(ConductorError) -> [ConductorReceipt] {
-        try begin(.submitEventsBatch)
-        let applied = events.map { AppliedEvent(event: $0, receipt: Self.receipt(for: $0), method: .submitEventsBatch) }
-        state.withLock { $0.applied += applied }
-        return applied.map(\.receipt)
+        try recorded(.submitEventsBatch) { () throws(ConductorError) in
+            let applied = events.map { AppliedEvent(event: $0, receipt: Self.receipt(for: $0), method: .submitEventsBatch) }
+            state.withLock { $0.applied += applied }
+            return applied.map(\.receipt)
+        }
     }
 
     /// ``healthStatus``, whatever `service` is (as the reference conductor's HealthCheck).
     public func health(service: String = "", options: ConductorCallOptions = ConductorCallOptions()) async throws(ConductorError) -> ServingStatus {
-        try begin(.healthCheck)
-        return state.withLock { $0.healthStatus }
+        try recorded(.healthCheck) { () throws(ConductorError) in state.withLock { $0.healthStatus } }
     }
 
     /// As a `Service`: waits for graceful shutdown (or cancellation), then shuts down, so that
@@ -175,6 +188,22 @@ public final class InMemoryConductor: ConductorService {
     }
 
     // MARK: - Private
+
+    /// Runs one call after ``begin(_:)`` and records its request and latency metrics (cancelled and
+    /// shut-down calls included, as the remote client does).
+    private func recorded<Value>(_ method: ConductorMethod, _ body: () throws(ConductorError) -> Value) throws(ConductorError) -> Value {
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            try begin(method)
+            let value = try body()
+            metrics.request(method, code: .ok, circuitOpen: false, duration: start.duration(to: clock.now))
+            return value
+        } catch {
+            metrics.request(method, code: error.code, circuitOpen: false, duration: start.duration(to: clock.now))
+            throw error
+        }
+    }
 
     /// Counts the call and throws when the conductor is shut down, the task is cancelled, or a
     /// failure was injected for `method`.

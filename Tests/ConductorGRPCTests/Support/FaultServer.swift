@@ -5,7 +5,7 @@ import Foundation
 final class FaultServer: @unchecked Sendable {
     /// One line of the server's event log (see the script's docstring).
     struct LogEntry: Sendable {
-        /// `connection`, `headers`, `request`, `answer`, `reset`, `sent`, `received`, `closed`, `error`.
+        /// `connection`, `headers`, `request`, `answer`, `reset`, `ping`, `sent`, `received`, `closed`, `error`.
         var event: String
         /// The connection's number, from 1 in accept order.
         var connection: Int
@@ -28,6 +28,8 @@ final class FaultServer: @unchecked Sendable {
         var bytes: Int?
         /// `sent`: why the server stopped sending.
         var why: String?
+        /// `ping`: the streams open on the server when the client's PING arrived.
+        var open: Int?
     }
 
     let process: Process
@@ -94,7 +96,8 @@ final class FaultServer: @unchecked Sendable {
                 endStreamOn: object["end_stream_on"] as? String,
                 endStreamWithData: object["end_stream_with_data"] as? Bool,
                 bytes: object["bytes"] as? Int,
-                why: object["why"] as? String)
+                why: object["why"] as? String,
+                open: object["open"] as? Int)
         }
     }
 
