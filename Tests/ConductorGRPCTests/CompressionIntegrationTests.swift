@@ -7,11 +7,21 @@ struct CompressionIntegrationTests {
     @Test(arguments: ["gzip", "deflate"])
     func answersTheServerCompressesDecode(_ encoding: String) async throws {
         let server = try await ReferenceConductor.start(["--compression", encoding, "--proof-bytes", "7=200000"])
-        let client = try makeClient(server.url)
+        let client = try makeClient(server.url) { $0.compression = .gzip }
         let response = try await client.response(to: .dayProof(7))
         #expect(response.initialMetadata["grpc-encoding"] == [encoding])
         #expect(response.message.proof.utf8.count == 200_000)
         #expect(response.message.proof.hasPrefix("proof-of-day-7"))
+        await client.shutdown()
+    }
+
+    @Test func aServerThatCompressesUnaskedIsReadToo() async throws {
+        // grpcio's server-wide compression compresses even for a client that did not ask.
+        let server = try await ReferenceConductor.start(["--compression", "gzip", "--proof-bytes", "7=200000"])
+        let client = try makeClient(server.url)
+        let response = try await client.response(to: .dayProof(7))
+        #expect(response.initialMetadata["grpc-encoding"] == ["gzip"])
+        #expect(response.message.proof.utf8.count == 200_000)
         await client.shutdown()
     }
 

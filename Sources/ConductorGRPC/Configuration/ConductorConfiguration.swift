@@ -83,8 +83,8 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// How long a shutdown lets the calls in flight finish before it fails them
     /// (`CONDUCTOR_SHUTDOWN_GRACE_PERIOD`); see ``ConductorClient/shutdown(gracePeriod:)``.
     public var shutdownGracePeriod: Duration = .seconds(10)
-    /// How request messages are compressed (`CONDUCTOR_COMPRESSION`); compressed answers are
-    /// read whatever this says.
+    /// How request messages are compressed (`CONDUCTOR_COMPRESSION`); when set, the client also
+    /// asks for compressed answers. Compressed answers are read whatever this says.
     public var compression: Compression = .none
     /// Metadata sent with every call, before the call's own (`CONDUCTOR_METADATA`).
     public var metadata = ConductorMetadata()

@@ -113,7 +113,7 @@ extension ConductorSetting {
                  "how long a shutdown lets calls in flight finish before failing them (`kind == .shutDown`)", \.shutdownGracePeriod),
         ConductorSetting(
             variable: "CONDUCTOR_COMPRESSION", property: "compression", defaultText: "`none`", rangeText: "`none`, `gzip`, `deflate`",
-            meaning: "compression of request messages; gzip and deflate answers are always accepted", widerInSwift: nil,
+            meaning: "compresses requests and asks for compressed answers (which are read in any case)", widerInSwift: nil,
             read: { text, configuration in
                 guard let compression = ConductorConfiguration.Compression(rawValue: text.lowercased()) else {
                     return "CONDUCTOR_COMPRESSION=\(text) is not one of none, gzip, deflate"
