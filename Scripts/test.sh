@@ -56,8 +56,16 @@ if ! swift build --build-tests >"$build_log" 2>&1; then
   exit 1
 fi
 tail -n 1 "$build_log"
-if grep -v "/.build/checkouts/" "$build_log" | grep -q "warning:"; then
-  grep "warning:" "$build_log" >&2
+# Warnings of dependencies are theirs: lines under .build/checkouts, and a package manifest's
+# "found N file(s) which are unhandled" about another package (swift-distributed-tracing ships
+# CMakeLists.txt files in its targets).
+our_warnings() {
+  grep -v "/.build/checkouts/" "$build_log" \
+    | grep -v -P "^warning: '(?!conductor-grpc-swift')[^']+': found \d+ file\(s\) which are unhandled" \
+    | grep "warning:"
+}
+if our_warnings >/dev/null; then
+  our_warnings >&2
   echo "test.sh: the build has warnings (this project builds warning-free)" >&2
   exit 1
 fi
