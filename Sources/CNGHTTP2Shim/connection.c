@@ -218,7 +218,9 @@ static void schedule_keepalive(h2shim_conn *conn, uint64_t due) {
 
 void conn_ping_acknowledged(h2shim_conn *conn) {
     conn->ping_outstanding = false;
-    schedule_keepalive(conn, conn->last_read_ns + conn->options.keepalive_interval_ns);
+    /* A frame processed after the connection ended (same read) must not re-arm its timer. */
+    if (conn->state == CONN_OPEN || conn->state == CONN_DRAINING)
+        schedule_keepalive(conn, conn->last_read_ns + conn->options.keepalive_interval_ns);
 }
 
 /* The byte stream is ready for HTTP/2 (after TCP connect, or after the TLS handshake). */
