@@ -13,7 +13,7 @@ extension InMemoryConductor {
     }
 
     /// The reference conductor's days (Scripts/reference_conductor.py), the default of
-    /// ``init(healthStatus:dayProofs:)``:
+    /// ``init(healthStatus:dayProofs:metricsFactory:)``:
     ///
     /// - days 1...999 are canonical: `proof-of-day-<d>`;
     /// - days 1000...1999 are not: `proof-of-day-<d>-gen<k>`, where k counts how often this
