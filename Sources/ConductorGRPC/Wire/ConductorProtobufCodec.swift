@@ -134,7 +134,7 @@ package enum ConductorProtobufCodec {
 
     // MARK: Helpers
 
-    private static func unpack<Message, Value>(
+    static func unpack<Message, Value>(
         _ bytes: [UInt8],
         _ typeName: String,
         _ unpack: (UnsafeMutablePointer<ProtobufCAllocator>?, Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<Message>?,
@@ -149,7 +149,7 @@ package enum ConductorProtobufCodec {
         return read(decoded.pointee)
     }
 
-    private static func string(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+    static func string(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
         pointer.map { String(cString: $0) } ?? ""
     }
 

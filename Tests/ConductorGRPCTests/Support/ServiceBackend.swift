@@ -2,10 +2,12 @@ import ConductorGRPC
 import Foundation
 import Testing
 
-/// The two conductors the shared behavioural suite runs against.
+/// The conductors the shared behavioural suite runs against.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// ``InMemoryConductor``, in process.
     case memory
+    /// ``ConductorClient`` over the in-process transport to an ``InMemoryConductor``.
+    case inProcess
     /// ``ConductorClient`` connected to the reference conductor (grpcio) on loopback.
     case reference
 
@@ -21,6 +23,16 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 conductor.failNext(method, times: count, code: .unavailable)
             }
             return RunningBackend(service: conductor, memory: conductor, server: nil)
+        case .inProcess:
+            let conductor = InMemoryConductor()
+            for (method, count) in failFirst {
+                conductor.inject(.fail(.unavailable), into: method, when: .next(count))
+            }
+            var configuration = try ConductorConfiguration(baseURL: "grpc://conductor:50051")
+            configuration.maxRetries = 0
+            configuration.healthCheckInterval = nil
+            let client = try ConductorClient(configuration: configuration, connectingTo: [conductor])
+            return RunningBackend(service: client, memory: conductor, server: nil)
         case .reference:
             let arguments = failFirst.flatMap { ["--fail-first", "\($0.key.rawValue)=\($0.value)"] }
             let server = try await ReferenceConductor.start(arguments)
