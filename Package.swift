@@ -24,11 +24,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
-        // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev).
+        // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev, libsqlite3-dev).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // C: the event loop that owns sockets and nghttp2 sessions.
         .target(
@@ -50,7 +51,7 @@ let package = Package(
         .target(
             name: "ConductorGRPC",
             dependencies: [
-                "GRPCWire", "CConductorProto", "BridgeResilience", "LockedState",
+                "GRPCWire", "CConductorProto", "CSQLite", "BridgeResilience", "LockedState",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -74,6 +75,8 @@ let package = Package(
             dependencies: ["ConductorGRPC"],
             swiftSettings: strictSwift
         ),
+        // A test fixture: a process that fills or delivers an outbox, for the kill -9 test.
+        .executableTarget(name: "conductor-outbox-drill", dependencies: ["ConductorGRPC"], swiftSettings: strictSwift),
         // Fuzz target: libFuzzer with Scripts/fuzz.sh; a corpus replayer in normal builds.
         .executableTarget(name: "conductor-fuzz", dependencies: ["GRPCWire", "ConductorGRPC", "CNGHTTP2"], swiftSettings: strictSwift),
 

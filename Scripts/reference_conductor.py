@@ -209,6 +209,7 @@ class Config:
     health_file: str | None = None
     token_file: str | None = None
     error_details: bool = False
+    rejected_event_types: tuple[str, ...] = ()
     seed: int = 1
 
     def accepted_token(self) -> str | None:
@@ -260,7 +261,8 @@ def _parse_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> C
     """Turns the repeatable METHOD=VALUE flags into a Config."""
     config = Config(pushback_ms=args.error_pushback_ms, health_status=args.health_status,
                     health_file=args.health_file, token_file=args.token_file,
-                    error_details=args.error_details, seed=args.seed)
+                    error_details=args.error_details, rejected_event_types=tuple(args.reject_event_type),
+                    seed=args.seed)
     try:
         for item in args.delay:
             method, value = _split_method_value(item)
@@ -301,6 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--error-details", action="store_true",
         help="injected --error failures carry grpc-status-details-bin (a google.rpc.Status with one "
              "google.rpc.ErrorInfo detail) and the trailer x-error-trailer: injected")
+    add("--reject-event-type", action="append", default=[], metavar="TYPE",
+        help="events of TYPE are invalid: INVALID_ARGUMENT, and a batch holding one applies nothing")
     add("--proof-bytes", action="append", default=[], metavar="DAY=N",
         help="pad the proof of DAY with 'x' to N bytes")
     add("--delay", action="append", default=[], metavar="METHOD=SECONDS")
@@ -545,6 +549,10 @@ class Conductor:
 
     def _apply(self, events, entry) -> list:
         """Records all events as applied (one step, so a batch is all-or-nothing)."""
+        for index, event in enumerate(events):
+            if event.event_type in self.config.rejected_event_types:
+                raise Injected(self.grpc.StatusCode.INVALID_ARGUMENT,
+                               f"event {index}: event type {event.event_type} is rejected")
         receipts = [self.pb.conductor_pb2.ConductorReceipt(event_hash=digest, epoch=event.epoch)
                     for digest, event in zip(entry["event_hashes"], events)]
         with self._lock:

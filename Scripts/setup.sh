@@ -16,7 +16,7 @@ VENV="$ROOT/.venv"
 REQUIREMENTS="$ROOT/Scripts/requirements.txt"
 STAMP="$VENV/.requirements.sha256"
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES=(pkg-config libnghttp2-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
+APT_PACKAGES=(pkg-config libnghttp2-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev
               nghttp2-client python3-venv openssl valgrind binutils)
 
 say() { echo "setup: $*"; }

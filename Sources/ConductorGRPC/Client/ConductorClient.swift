@@ -33,6 +33,9 @@ public final class ConductorClient: ConductorService {
     private let interceptors: [any ConductorInterceptor]
     private let tracing: CallTracing
     private let requestCompression: GRPCCompression?
+    private let logger: Logger
+    /// The durable outbox (``ConductorConfiguration/outboxPath``), delivered by ``run()``; nil without one.
+    public let outbox: ConductorOutbox?
 
     /// Creates a client. Connections open lazily, on the first call.
     ///
@@ -79,7 +82,12 @@ public final class ConductorClient: ConductorService {
         self.interceptors = try Self.authInterceptors(for: configuration) + interceptors
         self.tracing = CallTracing(tracer)
         self.requestCompression = GRPCCompression(rawValue: configuration.compression.rawValue)
-        let metrics = ConductorMetrics(factory: metricsFactory ?? MetricsSystem.factory)
+        let metricsFactory = metricsFactory ?? MetricsSystem.factory
+        let metrics = ConductorMetrics(factory: metricsFactory)
+        self.logger = logger
+        self.outbox = try configuration.outboxPath.map { path throws(ConductorError) in
+            try ConductorOutbox(configuration: configuration, path: path, metricsFactory: metricsFactory)
+        }
         // dns:/// names are resolved by run(), or by the first call (until then the pool has no address for them).
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
         self.pool = ChannelPool(addresses: literal, configuration: configuration, tls: try Self.tlsContext(for: configuration),
@@ -117,6 +125,10 @@ public final class ConductorClient: ConductorService {
         await withTaskCancellationOrGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.maintenance.run() }
+                if let outbox {
+                    let deliverer = OutboxDeliverer(outbox: outbox, client: self, clock: pool.clock, logger: logger)
+                    group.addTask { await deliverer.run() }
+                }
                 await lifecycle.waitForShutdownRequest()
                 group.cancelAll()
             }
@@ -227,7 +239,20 @@ public final class ConductorClient: ConductorService {
         }
         await lifecycle.drained() // the calls cut off fail at once (returns at once if this task is cancelled)
         pool.shutdown()
+        await outbox?.close()
         lifecycle.markClosed()
+    }
+
+    /// Runs `body` as a call in flight: refused once shutdown has begun, waited for by the shutdown.
+    func withCallRegistered<Value>(
+        _ method: ConductorMethod,
+        _ body: () async throws(ConductorError) -> Value
+    ) async throws(ConductorError) -> Value {
+        guard lifecycle.enter() else {
+            throw ConductorError(kind: .shutDown, code: .unavailable, message: "the client has been shut down", method: method)
+        }
+        defer { lifecycle.leave() }
+        return try await body()
     }
 
     /// The bearer-token interceptor for ``ConductorConfiguration/authTokenFile``; the file must be

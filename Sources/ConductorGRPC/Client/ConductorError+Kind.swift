@@ -12,6 +12,8 @@ extension ConductorError {
             case shutDown
             case invalidConfiguration
             case invalidRequest
+            case outboxFull
+            case outboxFailed
         }
 
         private let value: Value
@@ -41,5 +43,9 @@ extension ConductorError {
         public static let invalidConfiguration = Kind(.invalidConfiguration)
         /// The request could not be built (for example invalid metadata).
         public static let invalidRequest = Kind(.invalidRequest)
+        /// The durable outbox is full (`CONDUCTOR_OUTBOX_MAX_EVENTS` or `_MAX_BYTES`); the event was not accepted.
+        public static let outboxFull = Kind(.outboxFull)
+        /// The durable outbox could not store or read events (its database failed); see the message.
+        public static let outboxFailed = Kind(.outboxFailed)
     }
 }

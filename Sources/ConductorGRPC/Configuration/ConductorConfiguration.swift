@@ -92,6 +92,13 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// (`CONDUCTOR_AUTH_TOKEN_FILE`); read again every 60 s and after UNAUTHENTICATED, so a
     /// rotated token (a Kubernetes projected token) is picked up. See ``BearerTokenInterceptor``.
     public var authTokenFile: String?
+    /// The SQLite database of the durable outbox (`CONDUCTOR_OUTBOX_PATH`); nil: no outbox, and
+    /// ``ConductorClient/submitDurably(_:)`` fails. See ``ConductorOutbox``.
+    public var outboxPath: String?
+    /// How many events the outbox holds at most (`CONDUCTOR_OUTBOX_MAX_EVENTS`).
+    public var outboxMaxEvents: Int = 100_000
+    /// How many event bytes the outbox holds at most (`CONDUCTOR_OUTBOX_MAX_BYTES`).
+    public var outboxMaxBytes: Int = 256 << 20
     /// Reconnection backoff; gRPC's defaults (1 s, ×1.6, ±20 %, at most 120 s).
     public var reconnectBackoff: ConnectionBackoff = ConnectionBackoff()
 

@@ -136,5 +136,11 @@ extension ConductorSetting {
         .text("CONDUCTOR_AUTH_TOKEN_FILE", "authTokenFile", default: "—", "file",
               "bearer token sent as `authorization`; the file is read again every 60 s and after UNAUTHENTICATED",
               \.authTokenFile),
+        .text("CONDUCTOR_OUTBOX_PATH", "outboxPath", default: "—", "file",
+              "SQLite database of the durable outbox (`submitDurably`); unset: no outbox", \.outboxPath),
+        .integer("CONDUCTOR_OUTBOX_MAX_EVENTS", "outboxMaxEvents", 1...100_000_000,
+                 "events the outbox holds; beyond, a durable submit fails at once (`kind == .outboxFull`)", \.outboxMaxEvents),
+        .integer("CONDUCTOR_OUTBOX_MAX_BYTES", "outboxMaxBytes", 1024...(64 << 30),
+                 "event bytes the outbox holds; beyond, a durable submit fails at once (`kind == .outboxFull`)", \.outboxMaxBytes),
     ]
 }
