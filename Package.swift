@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .library(name: "ConductorGRPC", targets: ["ConductorGRPC"]),
         .library(name: "BridgeResilience", targets: ["BridgeResilience"]),
+        // ConductorConfiguration(config:) from swift-configuration's ConfigReader: a product of its own,
+        // so that services without swift-configuration do not link it (nor the Foundation it brings).
+        .library(name: "ConductorGRPCConfigReader", targets: ["ConductorGRPCConfigReader"]),
         .executable(name: "conductor-smoke", targets: ["conductor-smoke"]),
         .executable(name: "conductor-bench", targets: ["conductor-bench"]),
     ],
@@ -22,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        // No traits: a ConfigReader needs none (the default JSON trait, YAML, Reloading would add code and packages).
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0", traits: []),
     ],
     targets: [
         // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev, libsqlite3-dev).
@@ -59,6 +64,11 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
+        .target(
+            name: "ConductorGRPCConfigReader",
+            dependencies: ["ConductorGRPC", .product(name: "Configuration", package: "swift-configuration")],
+            swiftSettings: strictSwift
+        ),
         .executableTarget(
             name: "conductor-smoke",
             dependencies: [
@@ -85,7 +95,8 @@ let package = Package(
         .testTarget(
             name: "ConductorGRPCTests",
             dependencies: [
-                "ConductorGRPC", "GRPCWire", "LockedState",
+                "ConductorGRPC", "ConductorGRPCConfigReader", "GRPCWire", "LockedState",
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

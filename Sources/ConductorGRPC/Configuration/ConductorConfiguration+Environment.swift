@@ -5,7 +5,15 @@ extension ConductorConfiguration {
     /// variables override it. On bad input it throws one error listing every offending variable with
     /// its value and allowed range, so a process never starts half-configured.
     public static func fromEnvironment(_ environment: [String: String]? = nil) throws(ConductorError) -> ConductorConfiguration {
-        let resolved = resolveAliases(environment ?? processEnvironment())
+        try resolve(resolveAliases(environment ?? processEnvironment()))
+    }
+
+    /// The configuration from each variable's text and the name it was read under (keyed by the
+    /// `CONDUCTOR_*` name). A problem with one setting names the name it was read under;
+    /// `rename` rewrites every problem (the `ConfigReader` path names its keys throughout).
+    package static func resolve(
+        _ resolved: [String: (value: String, name: String)], rename: (String) -> String = { $0 }
+    ) throws(ConductorError) -> ConductorConfiguration {
         func value(_ name: String) -> String? { resolved[name]?.value }
         var configuration = ConductorConfiguration()
         var problems: [String] = []
@@ -35,7 +43,7 @@ extension ConductorConfiguration {
             }
         }
         if !problems.isEmpty {
-            throw .invalidConfiguration("invalid configuration:\n  " + problems.joined(separator: "\n  "))
+            throw .invalidConfiguration("invalid configuration:\n  " + problems.map(rename).joined(separator: "\n  "))
         }
         return configuration
     }

@@ -1,7 +1,8 @@
 /// One configuration setting: its environment variable, its ``ConductorConfiguration`` property,
-/// default, allowed range and meaning, stated once. The environment reader,
-/// ``ConductorConfiguration/validate()``, `conductor-smoke --help` and `--dry-run` are all made from
-/// ``all``, and a test holds the README's configuration table to it.
+/// default, allowed range and meaning, stated once. The environment reader, the `ConfigReader`
+/// reader (`ConductorConfiguration(config:)` in `ConductorGRPCConfigReader`), ``ConductorConfiguration/validate()``,
+/// `conductor-smoke --help` and `--dry-run` are all made from ``all``, and a test holds the
+/// README's configuration table to it.
 public struct ConductorSetting: Sendable {
     /// The environment variable, e.g. `CONDUCTOR_TIMEOUT`.
     public let variable: String
@@ -185,7 +186,7 @@ extension ConductorSetting {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    static func format(_ value: Double) -> String {
+    package static func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 }
