@@ -8,7 +8,7 @@
 # Steps: Scripts/setup.sh (apt packages, Python venv), stale-generated-code check, C warnings check,
 # the reference conductor's self-test, `swift build` + `swift test` (unit and integration tests
 # against real servers on loopback), the DocC catalog, the fuzz corpus replay, a conductor-bench smoke, valgrind
-# memcheck of conductor-smoke, and a smoke run of conductor-smoke.
+# memcheck of conductor-smoke, a smoke run of conductor-smoke, and the example service.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -99,3 +99,6 @@ Scripts/memcheck.sh 1
 
 step "smoke run against the reference conductor"
 SMOKE_CONFIGURATION=debug Scripts/smoke.sh --duration 2
+
+step "example service (Examples/EventRelay) against the reference conductor"
+Scripts/example.sh

@@ -47,6 +47,9 @@ struct SmokeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Validate the configuration and print it; call nothing.")
     var dryRun = false
 
+    @Flag(name: .long, help: "Print the durable outbox's state (CONDUCTOR_OUTBOX_PATH: events waiting, the oldest's age, dead letters); call nothing.")
+    var outbox = false
+
     @Flag(name: .long, help: "Log the client's retries and connection events (debug level) to standard error.")
     var verbose = false
 
@@ -96,6 +99,9 @@ struct SmokeCommand: AsyncParsableCommand {
         } catch {
             return reportInvalid(error)
         }
+        if outbox {
+            return await reportOutbox(configuration)
+        }
         if dryRun {
             if json {
                 let sources = ConductorConfiguration.settingSources(environment).mapValues(\.description)
@@ -133,6 +139,21 @@ struct SmokeCommand: AsyncParsableCommand {
             }
         }
         return report.outcome.exitCode
+    }
+
+    /// `--outbox`: reads the outbox beside the process that delivers it.
+    private func reportOutbox(_ configuration: ConductorConfiguration) async -> Int32 {
+        guard let path = configuration.outboxPath else {
+            return reportInvalid(.invalidConfiguration("--outbox needs CONDUCTOR_OUTBOX_PATH"))
+        }
+        do {
+            let (statistics, deadLetters) = try await ConductorOutbox.inspect(path: path, deadLetterLimit: 20)
+            let report = OutboxReport(path: path, statistics: statistics, deadLetters: deadLetters)
+            print(json ? SmokeReport.serialize(report.jsonObject) : report.text)
+            return SmokeExit.passed
+        } catch {
+            return reportInvalid(error)
+        }
     }
 
     /// Prints why the configuration is invalid (standard error, and the JSON object with `--json`).

@@ -136,6 +136,21 @@ struct OutboxTests {
         #expect(error?.message.contains("CONDUCTOR_OUTBOX_PATH") == true)
     }
 
+    @Test func theSmokeBinaryReportsTheOutboxBesideTheProcessThatHoldsIt() async throws {
+        let path = try outboxPath()
+        let client = try ConductorClient(configuration: configuration("grpc://conductor:1", outbox: path), connectingTo: [InMemoryConductor()])
+        for index in 0..<3 { _ = try await client.submitDurably(Self.event(index)) }
+        let output = try await SmokeBinary.run(["--outbox"], environment: ["CONDUCTOR_BASE_URL": "grpc://conductor:1", "CONDUCTOR_OUTBOX_PATH": path])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.hasPrefix("outbox \(path): 3 events waiting ("), "\(output.stdout)")
+        #expect(output.stdout.contains("; 0 dead letters"))
+        let json = try await SmokeBinary.run(["--outbox", "--json"],
+                                             environment: ["CONDUCTOR_BASE_URL": "grpc://conductor:1", "CONDUCTOR_OUTBOX_PATH": path])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["outbox"] as? [String: Any])?["events"] as? Int == 3)
+        await client.shutdown()
+    }
+
     // MARK: Against the reference conductor
 
     @Test func tenThousandEventsAcceptedWhileEveryConductorIsDownAllArriveInOrder() async throws {

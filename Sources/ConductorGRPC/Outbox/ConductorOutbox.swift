@@ -104,9 +104,27 @@ public final class ConductorOutbox: Sendable {
     /// The oldest `limit` dead letters.
     public func deadLetters(limit: Int = 100) async throws(ConductorError) -> [DeadLetter] {
         let rows = try await onQueue { store throws(OutboxStore.Failure) in try store.deadLetters(limit: max(0, limit)) }
-        return rows.compactMap { row in
-            guard let event = try? ConductorProtobufCodec.decodeEvent(row.message) else { return nil }
-            return DeadLetter(sequence: row.id, event: event, code: ConductorError.Code(rawValue: row.code) ?? .unknown, message: row.reason)
+        return rows.compactMap(Self.deadLetter)
+    }
+
+    private static func deadLetter(_ row: OutboxStore.DeadRow) -> DeadLetter? {
+        guard let event = try? ConductorProtobufCodec.decodeEvent(row.message) else { return nil }
+        return DeadLetter(sequence: row.id, event: event, code: ConductorError.Code(rawValue: row.code) ?? .unknown, message: row.reason)
+    }
+
+    /// What the outbox at `path` holds and its oldest `deadLetterLimit` dead letters, read without
+    /// taking the outbox from the process that delivers it (for operators: `conductor-smoke
+    /// --outbox`). ``Statistics/delivered`` is 0: that count belongs to the delivering process.
+    public static func inspect(path: String, deadLetterLimit: Int = 100) async throws(ConductorError) -> (statistics: Statistics, deadLetters: [DeadLetter]) {
+        do {
+            let store = try OutboxStore(path: path, readOnly: true)
+            let totals = try store.totals()
+            let age = totals.oldestAcceptedAt.map { Duration.milliseconds(Int64(max(0, wallClock() - $0) * 1000)) }
+            let statistics = Statistics(events: totals.events, bytes: totals.bytes, oldestEventAge: age,
+                                        deadLetters: totals.deadLetters, delivered: 0)
+            return (statistics, try store.deadLetters(limit: max(0, deadLetterLimit)).compactMap(deadLetter))
+        } catch {
+            throw .invalidConfiguration("CONDUCTOR_OUTBOX_PATH=\(path) cannot be read as an outbox: \(error.message)")
         }
     }
 

@@ -1,10 +1,15 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The outbox's SQLite database: accepted events in acceptance order (an AUTOINCREMENT key is never
 /// reused, so the order survives deletes and restarts) and the dead letters. WAL journal with
 /// `synchronous=FULL`: a commit that returned survives a power cut, not only a process crash,
-/// which is the promise `submitDurably` makes. The process holds the database exclusively
-/// (`locking_mode=EXCLUSIVE`), so a second process cannot deliver the same events.
+/// which is the promise `submitDurably` makes. A client holds the database for itself (an
+/// exclusive `flock` on the file, which SQLite's own `fcntl` locks do not see), so a second process
+/// cannot deliver the same events; an inspection (`conductor-smoke --outbox`) opens it read-only
+/// beside it.
 ///
 /// Not thread-safe: ``ConductorOutbox`` calls it from one serial queue only.
 final class OutboxStore: @unchecked Sendable {
@@ -37,6 +42,8 @@ final class OutboxStore: @unchecked Sendable {
     }
 
     private var handle: OpaquePointer?
+    /// The descriptor holding the `flock` (-1 when read-only).
+    private var lockDescriptor: Int32 = -1
     private var db: OpaquePointer {
         get throws(Failure) {
             guard let handle else { throw Failure(message: "the outbox is closed") }
@@ -44,20 +51,37 @@ final class OutboxStore: @unchecked Sendable {
         }
     }
 
-    /// Opens (or creates) the database at `path` and takes it for this process.
-    init(path: String) throws(Failure) {
+    /// Opens (or creates) the database at `path` and takes it for this process; `readOnly` opens an
+    /// existing one to look at, beside the process that holds it.
+    init(path: String, readOnly: Bool = false) throws(Failure) {
+        if !readOnly {
+            lockDescriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard lockDescriptor >= 0 else { throw Failure(message: String(cString: strerror(errno))) }
+            guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
+                let busy = errno == EWOULDBLOCK
+                close()
+                throw Failure(message: busy ? "another process (or client) is using this outbox" : String(cString: strerror(errno)))
+            }
+        }
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(handle)
+            close()
             throw Failure(message: message)
         }
         self.handle = handle
+        if readOnly {
+            do throws(Failure) { _ = try totals() } catch {
+                close()
+                throw error
+            }
+            return
+        }
         do throws(Failure) {
             guard try text("PRAGMA journal_mode=WAL") == "wal" else { throw Failure(message: "the database cannot use a WAL journal") }
             try execute("PRAGMA synchronous=FULL")
-            try execute("PRAGMA locking_mode=EXCLUSIVE")
             try execute("""
                 CREATE TABLE IF NOT EXISTS outbox_events (
                     id INTEGER PRIMARY KEY AUTOINCREMENT, message BLOB NOT NULL, accepted_at REAL NOT NULL)
@@ -67,8 +91,6 @@ final class OutboxStore: @unchecked Sendable {
                     id INTEGER PRIMARY KEY, message BLOB NOT NULL, accepted_at REAL NOT NULL,
                     failed_at REAL NOT NULL, code INTEGER NOT NULL, reason TEXT NOT NULL)
                 """)
-            try execute("BEGIN IMMEDIATE") // takes the exclusive lock now, not at the first submit
-            try execute("COMMIT")
         } catch {
             close()
             throw error
@@ -83,6 +105,10 @@ final class OutboxStore: @unchecked Sendable {
     func close() {
         sqlite3_close_v2(handle)
         handle = nil
+        if lockDescriptor >= 0 {
+            Glibc.close(lockDescriptor) // releases the flock
+            lockDescriptor = -1
+        }
     }
 
     /// Counts what the tables hold (reads every row's length: done once, at start-up).
