@@ -276,6 +276,22 @@ class FaultInjectionTest(TempDirTest):
         self.assertEqual(len(entries[0]["event_hashes"]), 2)
         self.assertEqual(entries[1]["outcome"], "ok")
 
+    def test_rejected_event_type_is_invalid_and_a_batch_holding_one_applies_nothing(self):
+        log_path = self.tmp / "requests.jsonl"
+        with ConductorProcess("--log", str(log_path), "--reject-event-type", "poison") as server, \
+                server.channel() as ch:
+            bridge, _ = stubs(ch)
+            poison = CONDUCTOR.ConductorEvent(event_type="poison", epoch=1)
+            batch = CONDUCTOR.ConductorEventBatch(events=[make_event(), poison])
+            with self.assertRaises(grpc.RpcError) as caught:
+                bridge.SubmitEventsBatch(batch, timeout=5)
+            self.assertEqual(caught.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+            self.assertEqual(caught.exception.details(), "event 1: event type poison is rejected")
+            bridge.SubmitEvent(make_event(), timeout=5)
+        entries = read_log(log_path)
+        self.assertEqual([e["outcome"] for e in entries], ["error:INVALID_ARGUMENT", "ok"])
+        self.assertFalse(entries[0]["applied"])
+
     def outcomes_with_rate(self, seed: str) -> list[str]:
         flags = ("--error", "*=14:0.5", "--seed", seed)
         outcomes = []

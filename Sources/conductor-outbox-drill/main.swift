@@ -20,6 +20,13 @@ func fail(_ message: String) -> Never {
     exit(2)
 }
 
+/// "N events in S s (R/s)".
+func rate(_ count: Int, since start: ContinuousClock.Instant) -> String {
+    let elapsed = start.duration(to: .now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return "\(count) events in \((seconds * 100).rounded() / 100) s (\(Int(Double(count) / max(seconds, 1e-9)))/s)"
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 let client: ConductorClient
 do {
@@ -33,6 +40,7 @@ switch arguments.first {
 case "enqueue":
     guard arguments.count == 2, let count = Int(arguments[1]) else { fail("usage: enqueue N") }
     // Concurrent submits in waves of 100, so that commits are grouped as in a busy service.
+    let start = ContinuousClock.now
     for wave in stride(from: 0, to: count, by: 100) {
         do {
             try await withThrowingTaskGroup(of: Int64.self) { group in
@@ -45,16 +53,18 @@ case "enqueue":
             fail("\(error)")
         }
     }
-    print("enqueued \(count); the outbox holds \(outbox.statistics.events)")
+    print("enqueued \(rate(count, since: start)); the outbox holds \(outbox.statistics.events)")
     await client.shutdown()
 case "deliver":
+    let waiting = outbox.statistics.events
+    let start = ContinuousClock.now
     let running = Task { try await client.run() }
     while outbox.statistics.events > 0 {
         try? await Task.sleep(for: .milliseconds(20))
     }
     await client.shutdown()
     _ = await running.result
-    print("delivered; dead letters: \(outbox.statistics.deadLetters)")
+    print("delivered \(rate(waiting, since: start)); dead letters: \(outbox.statistics.deadLetters)")
 default:
     fail("usage: conductor-outbox-drill enqueue N | deliver")
 }

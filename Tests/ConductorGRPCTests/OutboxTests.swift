@@ -1,6 +1,7 @@
 import BridgeResilience
 import ConductorGRPC
 import Foundation
+import MetricsTestKit
 import Testing
 
 /// The durable outbox: what `submitDurably` promises, against the in-memory conductor in process
@@ -61,6 +62,25 @@ struct OutboxTests {
         await eventually("the outbox is empty") { client.outbox?.statistics.events == 0 }
         #expect(conductor.appliedEvents.map(\.event) == (0..<250).map { Self.event($0) }, "all, once each, in acceptance order")
         #expect(client.outbox?.statistics.delivered == 250)
+        await client.shutdown()
+        try await running.value
+    }
+
+    @Test func theOutboxMetricsFollowAcceptanceDeliveryAndDeadLetters() async throws {
+        let metrics = TestMetrics()
+        let conductor = InMemoryConductor()
+        conductor.refusesConnections = true
+        let client = try ConductorClient(configuration: configuration("grpc://conductor:1", outbox: outboxPath()),
+                                         connectingTo: [conductor], metricsFactory: metrics)
+        for index in 0..<5 { _ = try await client.submitDurably(Self.event(index)) }
+        let events = try metrics.expectGauge("bridge_conductor_outbox_events")
+        #expect(events.lastValue == 5)
+        _ = try metrics.expectGauge("bridge_conductor_outbox_oldest_event_age_seconds")
+        conductor.refusesConnections = false
+        let running = Task { try await client.run() }
+        // The metrics are published after the state changes: wait for them, not for the statistics.
+        await eventually("the gauge says empty") { events.lastValue == 0 }
+        #expect(try metrics.expectCounter("bridge_conductor_outbox_delivered_total").totalValue == 5)
         await client.shutdown()
         try await running.value
     }
