@@ -22,7 +22,8 @@ import Testing
         "CONDUCTOR_SHUTDOWN_GRACE_PERIOD": "3", "CONDUCTOR_COMPRESSION": "gzip",
         "CONDUCTOR_METADATA": "x-team=payments,x-env=prod", "CONDUCTOR_AUTH_TOKEN_FILE": "/var/run/conductor/token",
         "CONDUCTOR_OUTBOX_PATH": "/var/lib/conductor/outbox.sqlite", "CONDUCTOR_OUTBOX_MAX_EVENTS": "5000",
-        "CONDUCTOR_OUTBOX_MAX_BYTES": "1048576",
+        "CONDUCTOR_OUTBOX_MAX_BYTES": "1048576", "CONDUCTOR_SUBMIT_COALESCE_WINDOW": "0.005",
+        "CONDUCTOR_SUBMIT_COALESCE_MAX": "50",
     ]
 
     /// The same values as a JSON or YAML file would type them.
@@ -42,7 +43,8 @@ import Testing
         "conductor.metadata": .init(.stringArray(["x-team=payments", "x-env=prod"]), isSecret: true),
         "conductor.authTokenFile": "/var/run/conductor/token",
         "conductor.outboxPath": "/var/lib/conductor/outbox.sqlite", "conductor.outboxMaxEvents": 5000,
-        "conductor.outboxMaxBytes": 1_048_576,
+        "conductor.outboxMaxBytes": 1_048_576, "conductor.submitCoalesceWindow": 0.005,
+        "conductor.submitCoalesceMax": 50,
     ]
 
     private func reader(_ values: [AbsoluteConfigKey: ConfigValue]) -> ConfigReader {

@@ -35,3 +35,11 @@ public struct ConductorCallOptions: Sendable {
         self.logger = logger
     }
 }
+
+extension ConductorCallOptions {
+    /// Whether nothing is set for this call (no timeout, metadata or logger of its own): only such
+    /// submits are coalesced, since one batch carries one set of options.
+    var isDefault: Bool {
+        timeout == nil && metadata.isEmpty && logger == nil
+    }
+}

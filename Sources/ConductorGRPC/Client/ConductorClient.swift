@@ -36,6 +36,7 @@ public final class ConductorClient: ConductorService {
     private let logger: Logger
     /// The durable outbox (``ConductorConfiguration/outboxPath``), delivered by ``run()``; nil without one.
     public let outbox: ConductorOutbox?
+    let coalescer: SubmitCoalescer?
 
     /// Creates a client. Connections open lazily, on the first call.
     ///
@@ -87,6 +88,9 @@ public final class ConductorClient: ConductorService {
         self.logger = logger
         self.outbox = try configuration.outboxPath.map { path throws(ConductorError) in
             try ConductorOutbox(configuration: configuration, path: path, metricsFactory: metricsFactory)
+        }
+        self.coalescer = configuration.submitCoalesceWindow.map { window in
+            SubmitCoalescer(window: window, maxEvents: configuration.submitCoalesceMax, clock: clock, metricsFactory: metricsFactory)
         }
         // dns:/// names are resolved by run(), or by the first call (until then the pool has no address for them).
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
@@ -166,8 +170,22 @@ public final class ConductorClient: ConductorService {
     }
 
     /// Submits one event; the receipt's hash identifies the event's content.
+    ///
+    /// With ``ConductorConfiguration/submitCoalesceWindow`` set (`CONDUCTOR_SUBMIT_COALESCE_WINDOW`),
+    /// a submit without options of its own waits up to the window for others and goes out with
+    /// them in one `SubmitEventsBatch` (up to ``ConductorConfiguration/submitCoalesceMax`` events);
+    /// it still gets its own receipt, or its own error: when the conductor rejects a batch as
+    /// `INVALID_ARGUMENT`, halves are sent again until only the invalid events' callers fail. An
+    /// error other than that is every caller's in the batch, and names `SubmitEventsBatch`.
     public func submit(_ event: ConductorEvent, options: ConductorCallOptions) async throws(ConductorError) -> ConductorReceipt {
-        try await perform(.submit(event), options: options).message
+        if let coalescer, options.isDefault {
+            return try await withCallRegistered(.submitEvent) { () async throws(ConductorError) in
+                try await coalescer.submit(event) { [self] events throws(ConductorError) in
+                    try await performRegistered(.submit(batch: events), options: ConductorCallOptions()).message
+                }
+            }
+        }
+        return try await perform(.submit(event), options: options).message
     }
 
     /// Submits events all-or-nothing: one receipt per event, in order, or an error and no event applied.
@@ -300,6 +318,15 @@ public final class ConductorClient: ConductorService {
                                  method: request.method)
         }
         defer { lifecycle.leave() }
+        return try await performRegistered(request, options: options, keepsResponseHeaders: keepsResponseHeaders)
+    }
+
+    /// ``perform(_:options:keepsResponseHeaders:)`` for a call already counted in flight.
+    private func performRegistered<Message>(
+        _ request: ConductorRequest<Message>,
+        options: ConductorCallOptions,
+        keepsResponseHeaders: Bool = false
+    ) async throws(ConductorError) -> (message: Message, result: ConductorCallResult) {
         if maintenance.needsDNS { await maintenance.resolveIfNeeded() }
         var metadata = configuration.metadata
         if metadata.isEmpty {

@@ -99,6 +99,11 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public var outboxMaxEvents: Int = 100_000
     /// How many event bytes the outbox holds at most (`CONDUCTOR_OUTBOX_MAX_BYTES`).
     public var outboxMaxBytes: Int = 256 << 20
+    /// How long a single `submit` waits for others to share a `SubmitEventsBatch` with
+    /// (`CONDUCTOR_SUBMIT_COALESCE_WINDOW`); nil: no coalescing. See ``ConductorClient/submit(_:options:)``.
+    public var submitCoalesceWindow: Duration?
+    /// Events per coalesced batch at most (`CONDUCTOR_SUBMIT_COALESCE_MAX`); a full batch goes at once.
+    public var submitCoalesceMax: Int = 100
     /// Reconnection backoff; gRPC's defaults (1 s, ×1.6, ±20 %, at most 120 s).
     public var reconnectBackoff: ConnectionBackoff = ConnectionBackoff()
 
