@@ -12,7 +12,10 @@ let options = BenchOptions.fromCommandLine(program: "conductor-bench")
 
 let client: ConductorClient
 do {
-    client = try ConductorClient(configuration: ConductorConfiguration(baseURL: options.target))
+    // CONDUCTOR_* variables apply (e.g. CONDUCTOR_SUBMIT_COALESCE_WINDOW); --target is the endpoint.
+    var environment = ConductorConfiguration.processEnvironment()
+    environment["CONDUCTOR_BASE_URL"] = options.target
+    client = try ConductorClient(configuration: ConductorConfiguration.fromEnvironment(environment))
     // Connect before the clock starts, as the peers do.
     _ = try await client.health()
 } catch {
