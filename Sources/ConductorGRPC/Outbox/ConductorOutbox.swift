@@ -178,12 +178,15 @@ public final class ConductorOutbox: Sendable {
         let outcome: Result<[Int64], OutboxStore.Failure> = Result { () throws(OutboxStore.Failure) in
             try store.append(batch.map(\.message), acceptedAt: now)
         }
+        // The gauges are published before the callers resume: a caller that reads them after its
+        // submit returned sees its event counted.
         switch outcome {
         case .success(let ids):
             state.withLock { state in
                 if state.oldestAcceptedAt == nil { state.oldestAcceptedAt = now }
                 for (admission, id) in zip(batch, ids) { state.promises[id] = admission.promise }
             }
+            publishGauges()
             wakeDeliverer()
             for (admission, id) in zip(batch, ids) { admission.continuation.resume(returning: .success(id)) }
         case .failure(let failure):
@@ -191,11 +194,11 @@ public final class ConductorOutbox: Sendable {
                 state.events -= batch.count
                 state.bytes -= batch.reduce(0) { $0 + $1.message.count }
             }
+            publishGauges()
             let error = ConductorError(kind: .outboxFailed, code: .internalError,
                                        message: "the outbox could not store the event: \(failure.message)", method: .submitEvent)
             for admission in batch { admission.continuation.resume(returning: .failure(error)) }
         }
-        publishGauges()
     }
 
     // MARK: Delivering (used by OutboxDeliverer)
