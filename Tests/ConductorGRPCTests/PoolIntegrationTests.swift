@@ -58,14 +58,17 @@ import Testing
         let victim = servers[1]
         let port = victim.port
         victim.kill()
+        let atKill = load.successes.load(ordering: .relaxed)
         try await Task.sleep(for: .seconds(1.5))
+        let whileDown = load.successes.load(ordering: .relaxed) - atKill
         let restarted = try await ReferenceConductor.start(port: port)
         let restartTime = Date()
         let back = await restarted.waitForLog(timeout: .seconds(3)) { $0.method == "GetDayProof" }
         load.stop.store(true, ordering: .relaxed)
         await task.value
         #expect(load.errors.withLock { $0 }.isEmpty, "\(load.errors.withLock { $0.prefix(3).map(\.description) })")
-        #expect(load.successes.load(ordering: .relaxed) > 500)
+        // Calls went on succeeding while one conductor was dead (how many depends on the machine's load).
+        #expect(whileDown > 0, "no call succeeded while one of three conductors was down")
         #expect(back != nil, "the restarted conductor gets traffic again within one backoff period: \(client.statistics.endpoints[1])")
         if back != nil { #expect(Date().timeIntervalSince(restartTime) < 3) }
         let statistics = client.statistics.endpoints

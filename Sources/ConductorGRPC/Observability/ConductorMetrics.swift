@@ -25,6 +25,8 @@ final class ConductorMetrics: Sendable {
     private let retries = Locked<[RetryKey: Counter]>([:])
     private let gauges = Locked<[String: Gauge]>([:])
     private let reconnects = Locked<[String: Counter]>([:])
+    /// The newest update recorded per ordered gauge family (see `recordInOrder`).
+    private let latestSequences = Locked<[String: UInt64]>([:])
     private let factory: any MetricsFactory
     let cacheHits: Counter
     let cacheMisses: Counter
@@ -81,15 +83,27 @@ final class ConductorMetrics: Sendable {
         }.increment()
     }
 
-    /// The breaker's state: 0 closed, 1 open, 2 half-open.
-    func breakerState(_ state: CircuitBreakerState, endpoint: String) {
+    /// The breaker's state: 0 closed, 1 open, 2 half-open. Updates older than one already recorded
+    /// for the endpoint are dropped (the pool runs them outside its lock, on any thread).
+    func breakerState(_ state: CircuitBreakerState, endpoint: String, sequence: UInt64) {
         let value: Double
         switch state {
         case .closed: value = 0
         case .open: value = 1
         case .halfOpen: value = 2
         }
-        gauge("bridge_conductor_circuit_breaker_state", [("client_type", "grpc"), ("endpoint", endpoint)]).record(value)
+        let gauge = gauge("bridge_conductor_circuit_breaker_state", [("client_type", "grpc"), ("endpoint", endpoint)])
+        recordInOrder("breaker|" + endpoint, sequence: sequence) { gauge.record(value) }
+    }
+
+    /// Runs `record` unless an update with a later `sequence` for `key` was recorded already; the
+    /// check and the recording happen under one lock, so the last value recorded is the newest.
+    private func recordInOrder(_ key: String, sequence: UInt64, _ record: () -> Void) {
+        latestSequences.withLock { latest in
+            guard sequence > latest[key, default: 0] else { return }
+            latest[key] = sequence
+            record()
+        }
     }
 
     /// 1 while the endpoint's health checks report it serving, 0 while NOT_SERVING.
@@ -99,11 +113,15 @@ final class ConductorMetrics: Sendable {
 
     /// The pool's connections by state; `bridge_conductor_connection_pool_size` (the seed's name)
     /// counts the ready ones.
-    func connections(_ counts: [ChannelState: Int]) {
-        for (state, count) in counts {
-            gauge("bridge_conductor_connections", [("pool_type", "grpc"), ("state", state.rawValue)]).record(Double(count))
+    func connections(_ counts: [ChannelState: Int], sequence: UInt64) {
+        let gauges = counts.map { state, count in
+            (gauge("bridge_conductor_connections", [("pool_type", "grpc"), ("state", state.rawValue)]), Double(count))
         }
-        gauge("bridge_conductor_connection_pool_size", [("pool_type", "grpc")]).record(Double(counts[.ready] ?? 0))
+        let size = gauge("bridge_conductor_connection_pool_size", [("pool_type", "grpc")])
+        recordInOrder("connections", sequence: sequence) {
+            for (gauge, value) in gauges { gauge.record(value) }
+            size.record(Double(counts[.ready] ?? 0))
+        }
     }
 
     /// Streams in flight ÷ the stream capacity of the ready connections, sampled by the client's `run()`.

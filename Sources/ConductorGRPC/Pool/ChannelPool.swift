@@ -268,14 +268,14 @@ final class ChannelPool: Sendable {
             let (effective, suppressed) = warnings.level(for: level, message: message, metadata: metadata, at: clock.now())
             if suppressed > 0 { metadata["repeats_suppressed"] = "\(suppressed)" }
             logger.log(level: effective, "\(message)", metadata: metadata)
-        case .breakerState(let state, let endpoint):
-            metrics.breakerState(state, endpoint: endpoint)
+        case .breakerState(let state, let endpoint, let sequence):
+            metrics.breakerState(state, endpoint: endpoint, sequence: sequence)
         case .endpointHealth(let serving, let endpoint):
             metrics.endpointHealth(serving, endpoint: endpoint)
         case .reconnect(let endpoint):
             metrics.reconnect(endpoint: endpoint)
-        case .connections(let counts):
-            metrics.connections(counts)
+        case .connections(let counts, let sequence):
+            metrics.connections(counts, sequence: sequence)
         case .connectionLost:
             lossSignal.withLock { $0 = true }
         }

@@ -69,11 +69,12 @@ struct PoolStateMachine: Sendable {
         /// The tick of this generation is no longer needed.
         case cancelTick(generation: Int)
         case log(Logger.Level, String, Logger.Metadata)
-        case breakerState(CircuitBreakerState, endpoint: String)
+        /// `sequence` orders the gauge updates, which run outside the lock on any thread.
+        case breakerState(CircuitBreakerState, endpoint: String, sequence: UInt64)
         case endpointHealth(Bool, endpoint: String)
         case reconnect(endpoint: String)
         /// The number of connections in each state changed (every state is listed, zeros included).
-        case connections([ChannelState: Int])
+        case connections([ChannelState: Int], sequence: UInt64)
         /// A connection to some endpoint was lost (DNS names are resolved again soon).
         case connectionLost
     }
@@ -99,6 +100,8 @@ struct PoolStateMachine: Sendable {
     private var scheduledTick: MonotonicInstant?
     private var tickGeneration = 0
     private var connectionCounts: [ChannelState: Int] = [:]
+    /// Numbers the gauge updates (see ``Action/breakerState(_:endpoint:sequence:)``).
+    private var reportSequence: UInt64 = 0
 
     init(configuration: ConductorConfiguration, tls: TLSContext?, awaitingAddresses: Bool) {
         self.configuration = configuration
@@ -327,7 +330,7 @@ struct PoolStateMachine: Sendable {
                 failureThreshold: configuration.circuitBreakerThreshold, openDuration: configuration.circuitBreakerTimeout))
             kept.append(PoolEndpointState(shared: shared, breaker: breaker,
                                           slots: Array(repeating: PoolSlot(), count: configuration.connectionsPerEndpoint)))
-            actions.append(.breakerState(.closed, endpoint: address.description))
+            actions.append(.breakerState(.closed, endpoint: address.description, sequence: nextReport()))
         }
         for old in endpoints where !kept.contains(where: { $0.shared.key == old.shared.key }) {
             actions += old.slots.compactMap(\.connection).map(Action.shutDown)
@@ -496,7 +499,7 @@ struct PoolStateMachine: Sendable {
         actions.append(.cancelTick(generation: tickGeneration))
     }
 
-    private func report(_ transition: CircuitBreakerTransition?, endpoint e: Int, _ actions: inout [Action]) {
+    private mutating func report(_ transition: CircuitBreakerTransition?, endpoint e: Int, _ actions: inout [Action]) {
         guard let transition else { return }
         let endpoint = endpoints[e].shared.endpoint
         let metadata: Logger.Metadata = [
@@ -505,7 +508,7 @@ struct PoolStateMachine: Sendable {
         actions.append(transition.to == .open
             ? .log(.warning, "circuit breaker opened", metadata)
             : .log(.info, "circuit breaker changed state", metadata))
-        actions.append(.breakerState(transition.to, endpoint: endpoint.description))
+        actions.append(.breakerState(transition.to, endpoint: endpoint.description, sequence: nextReport()))
     }
 
     /// Reports the connections by state when a count changed.
@@ -516,7 +519,12 @@ struct PoolStateMachine: Sendable {
         }
         guard counts != connectionCounts else { return }
         connectionCounts = counts
-        actions.append(.connections(counts))
+        actions.append(.connections(counts, sequence: nextReport()))
+    }
+
+    private mutating func nextReport() -> UInt64 {
+        reportSequence += 1
+        return reportSequence
     }
 
     /// Streams in flight ÷ the stream capacity of the ready connections (0 with none ready).
