@@ -56,9 +56,12 @@ struct OutboxDeliverer: Sendable {
             let receipts = try await client.submit(batch: events)
             try await outbox.delivered(pending.map(\.row), receipts: receipts)
         } catch where error.code == .invalidArgument && error.kind == .rpcFailed {
+            // Options of its own keep each resend out of submit coalescing, which would make every
+            // one of them wait for the window.
+            let alone = ConductorCallOptions(timeout: client.configuration.timeout)
             for (row, event) in pending {
                 do {
-                    let receipt = try await client.submit(event!)
+                    let receipt = try await client.submit(event!, options: alone)
                     try await outbox.delivered([row], receipts: [receipt])
                 } catch where error.code == .invalidArgument && error.kind == .rpcFailed {
                     try await outbox.deadLetter(row, error: error)
