@@ -96,6 +96,22 @@ struct OutboxTests {
         try await running.value
     }
 
+    @Test func aCallerWaitingForItsReceiptLearnsAtShutdownThatTheEventStaysQueued() async throws {
+        let path = try outboxPath()
+        let conductor = InMemoryConductor()
+        let client = try ConductorClient(configuration: configuration("grpc://conductor:1", outbox: path), connectingTo: [conductor])
+        let waiter = Task { () async -> ConductorError? in
+            await conductorError { () async throws(ConductorError) in _ = try await client.submitDurablyAndWait(Self.event(1)) }
+        }
+        await eventually("the event is accepted") { client.outbox?.statistics.events == 1 }
+        await client.shutdown(gracePeriod: .zero) // never run: nothing delivered it
+        let error = await waiter.value
+        #expect(error?.kind == .shutDown)
+        #expect(error?.message.contains("stays in the outbox") == true, "\(String(describing: error))")
+        let (statistics, _) = try await ConductorOutbox.inspect(path: path)
+        #expect(statistics.events == 1, "the event is still on disk")
+    }
+
     @Test func eventsAcceptedByOneProcessAreDeliveredByTheNext() async throws {
         let path = try outboxPath()
         let conductor = InMemoryConductor()

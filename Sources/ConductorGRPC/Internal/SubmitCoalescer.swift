@@ -50,6 +50,7 @@ final class SubmitCoalescer: Sendable {
 
     /// Submits `event` in the next batch, which `send` sends, and returns its receipt.
     func submit(_ event: ConductorEvent, send: @escaping Send) async throws(ConductorError) -> ConductorReceipt {
+        if Task.isCancelled { throw Self.cancelled } // before joining a batch it could fill and send
         let promise = ReceiptPromise()
         let (id, action) = state.withLock { state -> (Int, FlushAction) in
             state.nextID += 1
@@ -60,10 +61,13 @@ final class SubmitCoalescer: Sendable {
         perform(action)
         guard let outcome = await promise.outcome() else {
             state.withLock { $0.gathering.removeAll { $0.id == id } }
-            throw ConductorError(kind: .cancelled, code: .cancelled, message: "the submit was cancelled", method: .submitEvent)
+            throw Self.cancelled
         }
         return try outcome.get()
     }
+
+    private static let cancelled = ConductorError(kind: .cancelled, code: .cancelled, message: "the submit was cancelled",
+                                                  method: .submitEvent)
 
     /// Submits waiting for their batch to go.
     var gatheredCount: Int { state.withLock { $0.gathering.count } }

@@ -126,7 +126,8 @@ public final class InMemoryConductor: ConductorService {
     }
 
     /// Refuses every later call with ``ConductorError/Kind/shutDown``, like ``ConductorClient/shutdown()``.
-    /// Calls never wait, so there is nothing in flight to drain.
+    /// Calls held by an injected delay or hang are not cut off: they end at their timeout, when
+    /// cancelled, or (a delay) when it is over.
     public func shutdown() async {
         state.withLock { $0.isShutDown = true }
     }
@@ -266,12 +267,13 @@ public final class InMemoryConductor: ConductorService {
                                        method: method, endpoint: Self.endpointName), nil)
             }
             state.callCounts[method, default: 0] += 1
+            let fault = state.pickFault(for: method) // counted for the patterns even when a queued failure wins
             if var queue = state.injectedFailures[method], !queue.isEmpty {
                 let next = queue.removeFirst()
                 state.injectedFailures[method] = queue.isEmpty ? nil : queue
                 return (next, nil)
             }
-            return (nil, state.pickFault(for: method))
+            return (nil, fault)
         }
         if let failure { throw failure }
         return fault

@@ -174,6 +174,7 @@ public final class ConductorOutbox: Sendable {
             }
             return state.admitted
         }
+        guard !batch.isEmpty else { return } // committed already, by close()
         let now = Self.wallClock()
         let outcome: Result<[Int64], OutboxStore.Failure> = Result { () throws(OutboxStore.Failure) in
             try store.append(batch.map(\.message), acceptedAt: now)
@@ -212,15 +213,17 @@ public final class ConductorOutbox: Sendable {
     /// Deletes delivered events and hands their callers the receipts.
     func delivered(_ rows: [OutboxStore.Row], receipts: [ConductorReceipt]) async throws(ConductorError) {
         let ids = rows.map(\.id)
-        let oldest = try await onQueue { store throws(OutboxStore.Failure) -> Double? in
+        // The oldest acceptance time is read and stored on the queue, in order with the commits
+        // (stored later, it could overwrite the time of an event committed in between).
+        try await onQueue { [state] store throws(OutboxStore.Failure) in
             try store.delete(ids)
-            return try store.oldestAcceptedAt()
+            let oldest = try store.oldestAcceptedAt()
+            state.withLock { $0.oldestAcceptedAt = oldest }
         }
         let promises = state.withLock { state -> [ReceiptPromise?] in
             state.events -= rows.count
             state.bytes -= rows.reduce(0) { $0 + $1.message.count }
             state.delivered += rows.count
-            state.oldestAcceptedAt = oldest
             return ids.map { state.promises.removeValue(forKey: $0) }
         }
         metrics.delivered.increment(by: rows.count)
@@ -231,21 +234,23 @@ public final class ConductorOutbox: Sendable {
     /// Moves one event the conductor rejected to the dead letters.
     func deadLetter(_ row: OutboxStore.Row, error: ConductorError) async throws(ConductorError) {
         let now = Self.wallClock()
-        let oldest = try await onQueue { store throws(OutboxStore.Failure) -> Double? in
+        try await onQueue { [state] store throws(OutboxStore.Failure) in
             try store.deadLetter(row, code: error.code.rawValue, reason: error.message, failedAt: now)
-            return try store.oldestAcceptedAt()
+            let oldest = try store.oldestAcceptedAt()
+            state.withLock { $0.oldestAcceptedAt = oldest }
         }
         let promise = state.withLock { state -> ReceiptPromise? in
             state.events -= 1
             state.bytes -= row.message.count
             state.deadLetters += 1
-            state.oldestAcceptedAt = oldest
             return state.promises.removeValue(forKey: row.id)
         }
         metrics.deadLettered.increment()
         publishGauges()
         var rejected = error
-        rejected.message = "the conductor rejected the event; it is in the outbox's dead letters: \(error.message)"
+        rejected.message = error.kind == .outboxFailed
+            ? "the stored event could not be read; it is in the outbox's dead letters: \(error.message)"
+            : "the conductor rejected the event; it is in the outbox's dead letters: \(error.message)"
         promise?.fulfil(.failure(rejected))
     }
 
@@ -265,24 +270,27 @@ public final class ConductorOutbox: Sendable {
         }
     }
 
-    /// Refuses later durable submits, tells callers waiting for receipts that their events stay
-    /// queued for the next run, and closes the database (after the commits already queued).
+    /// Refuses later durable submits, commits those already admitted, tells callers waiting for
+    /// receipts that their events stay queued for the next run, and closes the database. All of it
+    /// runs on the queue, after whatever is queued there, so an admitted submit is either committed
+    /// (and its waiter told) or was refused with `shutDown`.
     func close() async {
-        let promises = state.withLock { state -> [ReceiptPromise] in
-            state.closed = true
-            defer { state.promises = [:] }
-            return Array(state.promises.values)
+        state.withLock { $0.closed = true }
+        let promises = await withCheckedContinuation { (continuation: CheckedContinuation<[ReceiptPromise], Never>) in
+            queue.async {
+                self.commitAdmitted()
+                let promises = self.state.withLock { state -> [ReceiptPromise] in
+                    defer { state.promises = [:] }
+                    return Array(state.promises.values)
+                }
+                self.store.close()
+                continuation.resume(returning: promises)
+            }
         }
         let error = ConductorError(kind: .shutDown, code: .unavailable,
                                    message: "the client shut down before the event was delivered; it stays in the outbox and is delivered by the next run",
                                    method: .submitEventsBatch)
         for promise in promises { promise.fulfil(.failure(error)) }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async { [store] in
-                store.close()
-                continuation.resume()
-            }
-        }
     }
 
     /// Refreshes the oldest-event-age gauge (the deliverer calls it while it waits).
