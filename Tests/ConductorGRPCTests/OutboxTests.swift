@@ -85,6 +85,20 @@ struct OutboxTests {
         try await running.value
     }
 
+    @Test func largeEventsAreDeliveredInBatchesOfAtMostAMebibyte() async throws {
+        let conductor = InMemoryConductor()
+        let client = try ConductorClient(configuration: configuration("grpc://conductor:1", outbox: outboxPath()),
+                                         connectingTo: [conductor])
+        let events = (0..<5).map { ConductorEvent(eventType: "large", epoch: Int32($0), payload: [UInt8](repeating: UInt8($0), count: 400_000)) }
+        for event in events { _ = try await client.submitDurably(event) }
+        let running = Task { try await client.run() }
+        await eventually("the outbox is empty") { client.outbox?.statistics.events == 0 }
+        #expect(conductor.appliedEvents.map(\.event) == events)
+        #expect(conductor.callCount(.submitEventsBatch) == 3, "two 400 kB events a batch, not all five in one 2 MB call")
+        await client.shutdown()
+        try await running.value
+    }
+
     @Test func submitDurablyAndWaitReturnsTheConductorsReceipt() async throws {
         let conductor = InMemoryConductor()
         let client = try ConductorClient(configuration: configuration("grpc://conductor:1", outbox: outboxPath()),

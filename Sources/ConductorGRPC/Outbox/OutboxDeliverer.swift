@@ -18,6 +18,9 @@ struct OutboxDeliverer: Sendable {
 
     /// Events per `SubmitEventsBatch`.
     static let batchSize = 100
+    /// Event bytes per `SubmitEventsBatch` (at least one event goes): well under the 4 MiB a gRPC
+    /// server accepts by default, so that large events do not make every batch fail.
+    static let batchBytes = 1 << 20
     private static let firstPause: Duration = .milliseconds(50)
     private static let longestPause: Duration = .seconds(5)
 
@@ -27,7 +30,7 @@ struct OutboxDeliverer: Sendable {
         while !Task.isCancelled {
             outbox.publishGauges()
             do throws(ConductorError) {
-                let pending = try await outbox.oldest(limit: Self.batchSize)
+                let pending = Self.withinBatchBytes(try await outbox.oldest(limit: Self.batchSize))
                 if pending.isEmpty {
                     await outbox.waitForEvents()
                     continue
@@ -42,6 +45,18 @@ struct OutboxDeliverer: Sendable {
                 do { try await clock.sleep(until: clock.now() + pause) } catch { return }
             }
         }
+    }
+
+    /// The longest prefix of `pending` within ``batchBytes`` (never empty when `pending` is not).
+    static func withinBatchBytes(_ pending: [(row: OutboxStore.Row, event: ConductorEvent?)]) -> [(row: OutboxStore.Row, event: ConductorEvent?)] {
+        var bytes = 0
+        var count = 0
+        for item in pending {
+            bytes += item.row.message.count
+            if count > 0 && bytes > batchBytes { break }
+            count += 1
+        }
+        return Array(pending.prefix(count))
     }
 
     /// One batch; throws the failure that leaves events queued.
