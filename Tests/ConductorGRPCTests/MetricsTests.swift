@@ -20,14 +20,10 @@ import Testing
         _ = try await client.submit(ConductorEvent(eventType: "m", epoch: 1))
         _ = try await client.health()                    // UNAVAILABLE once, retried, then ok
 
-        func requests(_ method: String, _ status: String, _ code: String) -> Int64 {
-            metrics.counterTotal(label: "bridge_conductor_requests_total",
-                                 dimensions: [("method", method), ("status", status), ("code", code)])
-        }
-        #expect(requests("GetDayProof", "success", "OK") == 2)
-        #expect(requests("GetDayProof", "error", "NOT_FOUND") == 1)
-        #expect(requests("SubmitEvent", "success", "OK") == 1)
-        #expect(requests("HealthCheck", "success", "OK") == 1)
+        #expect(metrics.requests("GetDayProof", "success", "OK") == 2)
+        #expect(metrics.requests("GetDayProof", "error", "NOT_FOUND") == 1)
+        #expect(metrics.requests("SubmitEvent", "success", "OK") == 1)
+        #expect(metrics.requests("HealthCheck", "success", "OK") == 1)
         #expect(metrics.counterTotal(label: "bridge_conductor_requests_total") == 5)
         #expect(metrics.counterTotal(label: "bridge_conductor_retries_total",
                                      dimensions: [("method", "HealthCheck"), ("reason", "UNAVAILABLE")]) == 1)
@@ -74,16 +70,19 @@ import Testing
         _ = try await conductor.submit(ConductorEvent(eventType: "m", epoch: 1))
         _ = try await conductor.health()
         await conductor.shutdown()
-        func requests(_ method: String, _ status: String, _ code: String) -> Int64 {
-            metrics.counterTotal(label: "bridge_conductor_requests_total",
-                                 dimensions: [("method", method), ("status", status), ("code", code)])
-        }
-        #expect(requests("GetDayProof", "success", "OK") == 1)
-        #expect(requests("GetDayProof", "error", "NOT_FOUND") == 1)
-        #expect(requests("SubmitEvent", "success", "OK") == 1)
-        #expect(requests("HealthCheck", "success", "OK") == 1)
+        #expect(metrics.requests("GetDayProof", "success", "OK") == 1)
+        #expect(metrics.requests("GetDayProof", "error", "NOT_FOUND") == 1)
+        #expect(metrics.requests("SubmitEvent", "success", "OK") == 1)
+        #expect(metrics.requests("HealthCheck", "success", "OK") == 1)
         #expect(metrics.counterTotal(label: "bridge_conductor_cache_hits_total", dimensions: [("cache_type", "day_proof")]) == 1)
         #expect(metrics.counterTotal(label: "bridge_conductor_cache_misses_total", dimensions: [("cache_type", "day_proof")]) == 2)
         #expect(try metrics.expectTimer("bridge_conductor_latency_seconds", [("method", "GetDayProof")]).values.count == 2)
+    }
+}
+
+extension TestMetrics {
+    /// `bridge_conductor_requests_total` for one method, status and code.
+    fileprivate func requests(_ method: String, _ status: String, _ code: String) -> Int64 {
+        counterTotal(label: "bridge_conductor_requests_total", dimensions: [("method", method), ("status", status), ("code", code)])
     }
 }
