@@ -29,12 +29,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0", traits: []),
     ],
     targets: [
-        // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev, libsqlite3-dev).
+        // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev, libsqlite3-dev,
+        // libcurl4-openssl-dev, libjansson-dev).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
 
         // C: the event loop that owns sockets and nghttp2 sessions.
         .target(
@@ -42,6 +45,8 @@ let package = Package(
             dependencies: ["CNGHTTP2", "COpenSSL"],
             linkerSettings: [.linkedLibrary("pthread")]
         ),
+        // C: the REST transport's loop, libcurl's multi interface on a thread of its own.
+        .target(name: "CRESTShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("pthread")]),
         // C: protobuf-c code generated from Protos/ by Scripts/generate-protos.sh (committed).
         .target(name: "CConductorProto", dependencies: ["CProtobufC"]),
 
@@ -56,7 +61,7 @@ let package = Package(
         .target(
             name: "ConductorGRPC",
             dependencies: [
-                "GRPCWire", "CConductorProto", "CSQLite", "BridgeResilience", "LockedState",
+                "GRPCWire", "CConductorProto", "CSQLite", "CRESTShim", "CCurl", "CJansson", "BridgeResilience", "LockedState",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

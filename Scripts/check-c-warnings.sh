@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles the C shim with -Wall -Wextra -Werror (SwiftPM's own flags cannot be set from a package
+# Compiles the C shims with -Wall -Wextra -Werror (SwiftPM's own flags cannot be set from a package
 # that others depend on, so the warning gate lives here).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -9,4 +9,8 @@ for source in "$ROOT"/Sources/CNGHTTP2Shim/*.c; do
   cc -std=gnu11 -Wall -Wextra -Werror $(pkg-config --cflags libnghttp2 openssl) \
      -I"$ROOT/Sources/CNGHTTP2Shim/include" -c "$source" -o "$out/$(basename "$source").o"
 done
-echo "C shim: no warnings"
+for source in "$ROOT"/Sources/CRESTShim/*.c; do
+  cc -std=gnu11 -Wall -Wextra -Werror $(pkg-config --cflags libcurl) \
+     -I"$ROOT/Sources/CRESTShim/include" -c "$source" -o "$out/rest-$(basename "$source").o"
+done
+echo "C shims: no warnings"

@@ -30,6 +30,9 @@ before the answer is sent:
    "attempt", "metadata", "user_agent", and per method: "day" (GetDayProof),
    "event_hashes", "payload_bytes", "applied" (submits), "service" (health checks)}
 
+The domain (days, proofs, event hashes, the ledger) and the knobs the REST reference conductor
+(reference_rest_conductor.py) has too are in conductor_common.py.
+
 Helpers for tests: `load_proto_modules()` returns the generated modules, `event_hash()` and
 `day_proof()` compute the expected values.
 """
@@ -41,26 +44,26 @@ import base64
 import hashlib
 import importlib
 import importlib.metadata
-import json
 import os
-import random
 import shutil
 import signal
-import stat
-import struct
 import sys
 import tempfile
-import threading
 import time
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+
+from conductor_common import (  # noqa: F401 (event_hash, day_proof, sha256_hex: for the tests)
+    SOURCE, Config as CommonConfig, ErrorRule, FaultSchedule, Ledger, RejectedEvent, RequestLog,
+    UnknownDay, content_hash, day_proof, event_hash, remove_stale_socket, sha256_hex,
+    split_method_value, tcp_address, wait_for_stop,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_FILES = ("conductor.proto", "health.proto", "rpc_status.proto")
 METHODS = ("SubmitEvent", "SubmitEventsBatch", "GetDayProof", "HealthCheck", "Check")
-SOURCE = "reference-conductor"
 MIB = 1024 * 1024
 # Request headers that are part of the gRPC protocol rather than application metadata.
 STANDARD_HEADERS = frozenset({
@@ -144,98 +147,13 @@ def load_proto_modules(proto_dir: Path = ROOT / "Protos") -> SimpleNamespace:
     return SimpleNamespace(**{name: importlib.import_module(name) for name in names})
 
 
-# --------------------------------------------------------------------------- deterministic values
-
-def _length_prefixed(data: bytes) -> bytes:
-    return struct.pack(">Q", len(data)) + data
-
-
-def event_hash(event_type: str, epoch: int, payload: bytes, metadata: dict[str, str]) -> str:
-    """sha256 hex over a canonical encoding of an event's content.
-
-    Encoding: b"chorus-event-v1" then, each length-prefixed (8-byte big-endian length):
-    event_type (UTF-8), epoch (4-byte big-endian signed), payload, then the number of metadata
-    entries (8-byte big-endian) and each key and value (UTF-8) in key order.
-    """
-    parts = [b"chorus-event-v1",
-             _length_prefixed(event_type.encode()),
-             _length_prefixed(struct.pack(">i", epoch)),
-             _length_prefixed(bytes(payload)),
-             struct.pack(">Q", len(metadata))]
-    for key in sorted(metadata):
-        parts.append(_length_prefixed(key.encode()))
-        parts.append(_length_prefixed(metadata[key].encode()))
-    return hashlib.sha256(b"".join(parts)).hexdigest()
-
-
-def day_is_known(day: int) -> bool:
-    return 1 <= day <= 1999
-
-
-def day_is_canonical(day: int) -> bool:
-    return 1 <= day <= 999
-
-
-def day_proof(day: int, generation: int = 1, pad_to: int | None = None) -> str:
-    """The proof text for a day; `generation` only matters for non-canonical days."""
-    proof = f"proof-of-day-{day}"
-    if not day_is_canonical(day):
-        proof += f"-gen{generation}"
-    if pad_to is not None and len(proof) < pad_to:
-        proof += "x" * (pad_to - len(proof))
-    return proof
-
-
-def sha256_hex(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 # --------------------------------------------------------------------------- configuration
 
 @dataclass
-class ErrorRule:
-    code: object  # grpc.StatusCode
-    rate: float
-
-
-@dataclass
-class Config:
-    delays: dict[str, float] = field(default_factory=dict)
-    errors: dict[str, ErrorRule] = field(default_factory=dict)
-    fail_first: dict[str, int] = field(default_factory=dict)
-    proof_bytes: dict[int, int] = field(default_factory=dict)
+class Config(CommonConfig):
+    """The common knobs plus the gRPC-only ones."""
     pushback_ms: int | None = None
-    health_status: str = "SERVING"
-    health_file: str | None = None
-    token_file: str | None = None
     error_details: bool = False
-    rejected_event_types: tuple[str, ...] = ()
-    seed: int = 1
-
-    def accepted_token(self) -> str | None:
-        """The bearer token calls must carry, read from --token-file now (None: no check)."""
-        if not self.token_file:
-            return None
-        try:
-            return Path(self.token_file).read_text(encoding="utf-8").strip()
-        except OSError:
-            return ""
-
-    def current_health(self) -> str:
-        """The health status now: the --health-file's content when it names one, else --health-status."""
-        if self.health_file:
-            try:
-                text = Path(self.health_file).read_text(encoding="utf-8").strip().upper()
-                if text in ("SERVING", "NOT_SERVING", "UNKNOWN"):
-                    return text
-            except OSError:
-                pass
-        return self.health_status
-
-    @staticmethod
-    def lookup(table: dict, method: str):
-        """The rule for `method`: its own entry wins over `*`."""
-        return table.get(method, table.get("*"))
 
 
 def parse_status_code(text: str):
@@ -249,14 +167,6 @@ def parse_status_code(text: str):
     raise argparse.ArgumentTypeError(f"unknown grpc status code {text!r}")
 
 
-def _split_method_value(text: str) -> tuple[str, str]:
-    method, sep, value = text.partition("=")
-    if not sep or method not in (*METHODS, "*"):
-        raise argparse.ArgumentTypeError(
-            f"expected METHOD=VALUE with METHOD one of {', '.join(METHODS)} or *: {text!r}")
-    return method, value
-
-
 def _parse_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     """Turns the repeatable METHOD=VALUE flags into a Config."""
     config = Config(pushback_ms=args.error_pushback_ms, health_status=args.health_status,
@@ -265,15 +175,15 @@ def _parse_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> C
                     seed=args.seed)
     try:
         for item in args.delay:
-            method, value = _split_method_value(item)
+            method, value = split_method_value(item, METHODS)
             config.delays[method] = float(value)
         for item in args.error:
-            method, value = _split_method_value(item)
+            method, value = split_method_value(item, METHODS)
             code_text, _, rate_text = value.partition(":")
             rate = float(rate_text) if rate_text else 1.0
             config.errors[method] = ErrorRule(parse_status_code(code_text), rate)
         for item in args.fail_first:
-            method, value = _split_method_value(item)
+            method, value = split_method_value(item, METHODS)
             config.fail_first[method] = int(value)
         for item in args.proof_bytes:
             day, _, size = item.partition("=")
@@ -342,34 +252,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# --------------------------------------------------------------------------- request log
-
-class RequestLog:
-    """Thread-safe JSON-lines writer; numbers entries and flushes each line."""
-
-    def __init__(self, path: str | None):
-        self._lock = threading.Lock()
-        self._seq = 0
-        self._file = open(path, "a", encoding="utf-8") if path else None
-
-    def write(self, entry: dict, verbose: bool) -> None:
-        with self._lock:
-            self._seq += 1
-            entry["seq"] = self._seq
-            entry["time"] = time.time()
-            if self._file is not None:
-                self._file.write(json.dumps(entry, sort_keys=True) + "\n")
-                self._file.flush()
-        if verbose:
-            log(f"{entry['method']} {entry['outcome']} peer={entry['peer']}")
-
-    def close(self) -> None:
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
-
-
 def _metadata_value(key: str, value) -> str:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
@@ -429,11 +311,8 @@ class Conductor:
         self.pb = pb
         self.request_log = request_log
         self.verbose = verbose
-        self._lock = threading.Lock()
-        self._rng = random.Random(config.seed)
-        self._arrivals: dict[str, int] = {}
-        self._day_serves: dict[int, int] = {}
-        self.applied: dict[str, int] = {}  # event hash -> times applied
+        self.ledger = Ledger(config)
+        self.faults = FaultSchedule(config, grpc.StatusCode.UNAVAILABLE)
 
     # ---- the common request path
 
@@ -448,19 +327,24 @@ class Conductor:
             response = respond(request, entry)
         except Cancelled as cancelled:
             entry["outcome"] = "cancelled"
-            self.request_log.write(entry, self.verbose)
+            self._record(entry)
             # The client is gone, so this sends nothing; it just ends the call without a response.
             context.abort(cancelled.code, "cancelled while delayed")
         except Injected as failure:
             entry["outcome"] = f"error:{failure.code.name}"
-            self.request_log.write(entry, self.verbose)
+            self._record(entry)
             if failure.trailing:
                 context.set_trailing_metadata(failure.trailing)
             context.abort(failure.code, failure.message)
         entry["outcome"] = "ok"
-        self.request_log.write(entry, self.verbose)
+        self._record(entry)
         context.send_initial_metadata((("x-served-by", SOURCE),))
         return response
+
+    def _record(self, entry: dict) -> None:
+        self.request_log.write(entry)
+        if self.verbose:
+            log(f"{entry['method']} {entry['outcome']} peer={entry['peer']}")
 
     def _authenticate(self, context) -> None:
         accepted = self.config.accepted_token()
@@ -492,17 +376,13 @@ class Conductor:
             time.sleep(min(0.01, left))
 
     def _inject_faults(self, method: str) -> None:
-        with self._lock:
-            arrival = self._arrivals.get(method, 0)
-            self._arrivals[method] = arrival + 1
-            fail_first = Config.lookup(self.config.fail_first, method) or 0
-            rule = Config.lookup(self.config.errors, method)
-            draw = self._rng.random() if rule is not None else 1.0
-        if arrival < fail_first:
-            raise Injected(self.grpc.StatusCode.UNAVAILABLE, "injected UNAVAILABLE",
-                           self._pushback())
-        if rule is not None and draw < rule.rate:
-            raise Injected(rule.code, f"injected {rule.code.name}", self._pushback() + self._details(rule.code))
+        fault = self.faults.next_fault(method)
+        if fault is None:
+            return
+        trailing = self._pushback()
+        if fault.kind == "error":
+            trailing += self._details(fault.code)
+        raise Injected(fault.code, f"injected {fault.code.name}", trailing)
 
     def _details(self, code) -> tuple:
         """grpc-status-details-bin and a custom trailer, with --error-details."""
@@ -525,41 +405,30 @@ class Conductor:
         entry["day"] = request.day_number
 
     def respond_day(self, request, entry):
-        day = request.day_number
-        if not day_is_known(day):
-            raise Injected(self.grpc.StatusCode.NOT_FOUND, f"no proof for day {day}")
-        with self._lock:
-            generation = self._day_serves.get(day, 0) + 1
-            self._day_serves[day] = generation
-        proof = day_proof(day, generation, self.config.proof_bytes.get(day))
+        try:
+            proof = self.ledger.serve_day(request.day_number)
+        except UnknownDay as unknown:
+            raise Injected(self.grpc.StatusCode.NOT_FOUND, str(unknown))
         return self.pb.conductor_pb2.DayProofResponse(
-            day_number=day, proof=proof, proof_hash=sha256_hex(proof),
-            canonical=day_is_canonical(day), source=SOURCE)
+            day_number=proof.day_number, proof=proof.proof, proof_hash=proof.proof_hash,
+            canonical=proof.canonical, source=proof.source)
 
     # ---- submits
 
-    @staticmethod
-    def _hash_of(event) -> str:
-        return event_hash(event.event_type, event.epoch, event.payload, dict(event.metadata))
-
     def describe_events(self, events, entry) -> None:
-        entry["event_hashes"] = [self._hash_of(event) for event in events]
+        entry["event_hashes"] = [content_hash(event) for event in events]
         entry["payload_bytes"] = [len(event.payload) for event in events]
         entry["applied"] = False
 
     def _apply(self, events, entry) -> list:
-        """Records all events as applied (one step, so a batch is all-or-nothing)."""
-        for index, event in enumerate(events):
-            if event.event_type in self.config.rejected_event_types:
-                raise Injected(self.grpc.StatusCode.INVALID_ARGUMENT,
-                               f"event {index}: event type {event.event_type} is rejected")
-        receipts = [self.pb.conductor_pb2.ConductorReceipt(event_hash=digest, epoch=event.epoch)
-                    for digest, event in zip(entry["event_hashes"], events)]
-        with self._lock:
-            for digest in entry["event_hashes"]:
-                self.applied[digest] = self.applied.get(digest, 0) + 1
+        """Applies all events in one step (a batch is all-or-nothing); returns their receipts."""
+        try:
+            self.ledger.apply(events, entry["event_hashes"])
+        except RejectedEvent as rejected:
+            raise Injected(self.grpc.StatusCode.INVALID_ARGUMENT, str(rejected))
         entry["applied"] = True
-        return receipts
+        return [self.pb.conductor_pb2.ConductorReceipt(event_hash=digest, epoch=event.epoch)
+                for digest, event in zip(entry["event_hashes"], events)]
 
     def respond_event(self, request, entry):
         return self._apply([request], entry)[0]
@@ -675,25 +544,10 @@ def server_credentials(args: argparse.Namespace):
         require_client_auth=bool(args.require_client_cert))
 
 
-def tcp_address(host: str, port: int) -> str:
-    """`host:port` with IPv6 literals bracketed."""
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"{host}:{port}"
-
-
 def _add_port(server, address: str, credentials) -> int:
     if credentials is None:
         return server.add_insecure_port(address)
     return server.add_secure_port(address, credentials)
-
-
-def _remove_stale_socket(path: str) -> None:
-    try:
-        if stat.S_ISSOCK(os.stat(path).st_mode):
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def build_server(args, conductor: Conductor):
@@ -716,34 +570,10 @@ def build_server(args, conductor: Conductor):
         if port == 0:
             raise RuntimeError(f"could not bind {tcp_address(args.host, args.port)}")
     if args.unix:
-        _remove_stale_socket(args.unix)
+        remove_stale_socket(args.unix)
         if _add_port(server, f"unix:{args.unix}", credentials) == 0:
             raise RuntimeError(f"could not bind unix:{args.unix}")
     return server, port
-
-
-def _watch_parent(stop: threading.Event) -> None:
-    parent = os.getppid()
-    while not stop.wait(0.5):
-        if os.getppid() != parent:
-            log("parent process exited; stopping")
-            stop.set()
-
-
-def wait_for_stop(args) -> None:
-    """Blocks until SIGTERM/SIGINT, --lifetime, or (with --exit-with-parent) the parent's exit."""
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    if args.exit_with_parent:
-        threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
-    deadline = time.monotonic() + args.lifetime if args.lifetime > 0 else None
-    while not stop.is_set():
-        timeout = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
-        stop.wait(timeout)
-        if deadline is not None and time.monotonic() >= deadline:
-            log("lifetime over; stopping")
-            break
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -770,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     where += [f"unix:{args.unix}"] if args.unix else []
     log(f"serving on {', '.join(where)} ({'tls' if args.tls_cert else 'plaintext'})")
     print(f"LISTENING {port}", flush=True)
-    wait_for_stop(args)
+    wait_for_stop(args, log)
     server.stop(grace=0.5).wait()
     request_log.close()
     log("stopped")

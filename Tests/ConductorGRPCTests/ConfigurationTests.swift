@@ -88,8 +88,21 @@ import Testing
         #expect(throws: ConductorError.self) { try ConductorConfiguration.fromEnvironment([:]) }
         let memory = try ConductorConfiguration.fromEnvironment(["CONDUCTOR_MODE": "memory"])
         #expect(memory.mode == .memory)
-        let rest = try #require(problem(["CONDUCTOR_PROTOCOL": "http"]))
-        #expect(rest.contains("CONDUCTOR_PROTOCOL=http is not supported"))
+    }
+
+    @Test func restProtocolRaisesTheConnectionLimitUnlessItIsGiven() throws {
+        let grpc = try ConductorConfiguration.fromEnvironment(["CONDUCTOR_BASE_URL": "grpc://conductor:50051"])
+        #expect(grpc.wireProtocol == .grpc)
+        #expect(grpc.maxConnectionsPerEndpoint == 4)
+        let rest = try ConductorConfiguration.fromEnvironment(["CONDUCTOR_PROTOCOL": "HTTP", "CONDUCTOR_BASE_URL": "http://conductor:8080"])
+        #expect(rest.wireProtocol == .http)
+        #expect(rest.maxConnectionsPerEndpoint == ConductorConfiguration.restMaxConnectionsPerEndpoint)
+        let explicit = try ConductorConfiguration.fromEnvironment([
+            "CONDUCTOR_PROTOCOL": "http", "CONDUCTOR_BASE_URL": "http://conductor:8080", "CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT": "2",
+        ])
+        #expect(explicit.maxConnectionsPerEndpoint == 2)
+        let wrong = try #require(problem(["CONDUCTOR_PROTOCOL": "soap", "CONDUCTOR_BASE_URL": "http://conductor:8080"]))
+        #expect(wrong.contains("CONDUCTOR_PROTOCOL=soap is not one of grpc, http"))
     }
 
     @Test func urlForms() throws {

@@ -82,9 +82,10 @@ public final class ConductorClient: ConductorService {
         self.configuration = configuration
         self.interceptors = try Self.authInterceptors(for: configuration) + interceptors
         self.tracing = CallTracing(tracer)
-        self.requestCompression = GRPCCompression(rawValue: configuration.compression.rawValue)
+        // REST bodies are JSON: gRPC message compression does not apply (gzip answers are still read).
+        self.requestCompression = configuration.wireProtocol == .grpc ? GRPCCompression(rawValue: configuration.compression.rawValue) : nil
         let metricsFactory = metricsFactory ?? MetricsSystem.factory
-        let metrics = ConductorMetrics(factory: metricsFactory)
+        let metrics = ConductorMetrics(factory: metricsFactory, poolType: configuration.wireProtocol.rawValue)
         self.logger = logger
         self.outbox = try configuration.outboxPath.map { path throws(ConductorError) in
             try ConductorOutbox(configuration: configuration, path: path, metricsFactory: metricsFactory)
@@ -95,7 +96,7 @@ public final class ConductorClient: ConductorService {
         // dns:/// names are resolved by run(), or by the first call (until then the pool has no address for them).
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
         self.pool = ChannelPool(addresses: literal, configuration: configuration, tls: try Self.tlsContext(for: configuration),
-                                transport: transport ?? NGHTTP2Transport(configuration: configuration), clock: clock,
+                                transport: transport ?? Self.networkTransport(for: configuration), clock: clock,
                                 logger: logger, metrics: metrics)
         self.maintenance = PoolMaintenance(pool: pool, configuration: configuration, logger: logger)
         self.caller = ResilientCaller(
@@ -294,6 +295,13 @@ public final class ConductorClient: ConductorService {
                                   keyFile: configuration.tlsKeyFile)
         } catch {
             throw .invalidConfiguration("TLS configuration (CONDUCTOR_TLS_CA_FILE, CONDUCTOR_TLS_CERT_FILE, CONDUCTOR_TLS_KEY_FILE) is unusable: \(error.message)")
+        }
+    }
+
+    private static func networkTransport(for configuration: ConductorConfiguration) -> any ConductorTransport {
+        switch configuration.wireProtocol {
+        case .grpc: NGHTTP2Transport(configuration: configuration)
+        case .http: RESTTransport(configuration: configuration)
         }
     }
 

@@ -11,8 +11,24 @@ public struct ConductorConfiguration: Sendable, Hashable {
         case memory
     }
 
+    /// The protocol a remote conductor speaks.
+    public enum WireProtocol: String, Sendable, Hashable {
+        /// gRPC over HTTP/2 (nghttp2): the conductor's `ConductorBridge` service.
+        case grpc
+        /// The conductor's REST routes with JSON, over HTTP/1.1 keep-alive, or HTTP/2 when an
+        /// `https://` server offers it (libcurl). Over `http://` each connection carries one request
+        /// at a time, so ``maxConnectionsPerEndpoint`` bounds the requests in flight per endpoint:
+        /// `CONDUCTOR_PROTOCOL=http` raises its default to ``restMaxConnectionsPerEndpoint``.
+        case http
+    }
+
     /// Where calls go. Default `.remote`.
     public var mode: Mode = .remote
+    /// The protocol of a remote conductor (`CONDUCTOR_PROTOCOL`). Default `.grpc`.
+    public var wireProtocol: WireProtocol = .grpc
+    /// The default of ``maxConnectionsPerEndpoint`` that `CONDUCTOR_PROTOCOL=http` sets (an
+    /// explicit `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT` wins).
+    public static let restMaxConnectionsPerEndpoint = 16
     /// The conductor's addresses (`CONDUCTOR_BASE_URL`); required in remote mode.
     public var endpoints: [ConductorEndpoint] = []
     /// Retries after the first attempt (`CONDUCTOR_MAX_RETRIES`).

@@ -29,13 +29,20 @@ extension ConductorSetting {
             },
             check: { _ in nil }, value: { .text($0.mode.rawValue) }),
         ConductorSetting(
-            variable: "CONDUCTOR_PROTOCOL", property: "(none)", defaultText: "`grpc`", rangeText: "`grpc`",
-            meaning: "the protocol the conductor speaks", widerInSwift: nil,
-            read: { text, _ in
-                text.lowercased() == "grpc" ? nil
-                    : "CONDUCTOR_PROTOCOL=\(text) is not supported by this client (only grpc; the http REST API is a different client)"
+            variable: "CONDUCTOR_PROTOCOL", property: "wireProtocol", defaultText: "`grpc`", rangeText: "`grpc`, `http`",
+            meaning: "`grpc`: the gRPC service over HTTP/2; `http`: the REST routes with JSON (HTTP/1.1 keep-alive, h2 over TLS when offered; raises the default of `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT` to 16)",
+            widerInSwift: nil,
+            read: { text, configuration in
+                guard let wireProtocol = ConductorConfiguration.WireProtocol(rawValue: text.lowercased()) else {
+                    return "CONDUCTOR_PROTOCOL=\(text) is not one of grpc, http"
+                }
+                configuration.wireProtocol = wireProtocol
+                if wireProtocol == .http {
+                    configuration.maxConnectionsPerEndpoint = ConductorConfiguration.restMaxConnectionsPerEndpoint
+                }
+                return nil
             },
-            check: { _ in nil }, value: { _ in .text("grpc") }),
+            check: { _ in nil }, value: { .text($0.wireProtocol.rawValue) }),
         ConductorSetting(
             variable: "CONDUCTOR_BASE_URL", property: "endpoints", defaultText: "—", rangeText: "URL list",
             meaning: "required in `http` mode; see URL forms", widerInSwift: nil,

@@ -11,7 +11,7 @@ extension InMemoryConductor {
         }
         let message: [UInt8]
         do {
-            message = try Self.unframe(body, encoding: headers.first { $0.name == "grpc-encoding" }?.value)
+            message = try UnaryRequestBody.message(of: body, encoding: headers.first { $0.name == "grpc-encoding" }?.value)
         } catch {
             return Self.status(.internalError, error.explanation)
         }
@@ -65,34 +65,6 @@ extension InMemoryConductor {
         HTTP2StreamResult(outcome: .complete, headers: responseHeaders + [
             ("grpc-status", String(code.rawValue)), ("grpc-message", PercentEncoding.encode(message)),
         ])
-    }
-
-    /// The one message of a unary request body, inflated when its flag says so.
-    private static func unframe(_ body: [UInt8], encoding: String?) throws(UnframingError) -> [UInt8] {
-        var decoder = GRPCMessageDecoder(maximumMessageLength: body.count)
-        decoder.append(body)
-        let frame: GRPCMessageDecoder.Frame
-        do {
-            guard let next = try decoder.next() else { throw UnframingError(explanation: "the request carries no message") }
-            frame = next
-        } catch let error as UnframingError {
-            throw error
-        } catch {
-            throw UnframingError(explanation: "the request is not a gRPC message (\(error))")
-        }
-        guard frame.compressed else { return frame.message }
-        guard let encoding, let compression = GRPCCompression(encodingName: encoding) else {
-            throw UnframingError(explanation: "a compressed request without a known grpc-encoding")
-        }
-        do {
-            return try compression.decompress(frame.message, limit: 64 << 20)
-        } catch {
-            throw UnframingError(explanation: "the request does not inflate (\(error))")
-        }
-    }
-
-    private struct UnframingError: Error {
-        var explanation: String
     }
 
     /// Decodes a request message; bytes that are not one are `INVALID_ARGUMENT`, as a server says.

@@ -28,12 +28,15 @@ final class ConductorMetrics: Sendable {
     /// The newest update recorded per ordered gauge family (see `recordInOrder`).
     private let latestSequences = Locked<[String: UInt64]>([:])
     private let factory: any MetricsFactory
+    /// The `pool_type` label of the pool gauges: `grpc` or `http` (the seed's names).
+    private let poolType: String
     let cacheHits: Counter
     let cacheMisses: Counter
 
     /// Metrics recorded into `factory` (the bootstrapped backend unless a test passes its own).
-    init(factory: any MetricsFactory = MetricsSystem.factory) {
+    init(factory: any MetricsFactory = MetricsSystem.factory, poolType: String = "grpc") {
         self.factory = factory
+        self.poolType = poolType
         var latency: [ConductorMethod: Timer] = [:]
         for method in ConductorMethod.allCases {
             latency[method] = Timer(label: "bridge_conductor_latency_seconds", dimensions: [("method", method.rawValue)],
@@ -115,9 +118,9 @@ final class ConductorMetrics: Sendable {
     /// counts the ready ones.
     func connections(_ counts: [ChannelState: Int], sequence: UInt64) {
         let gauges = counts.map { state, count in
-            (gauge("bridge_conductor_connections", [("pool_type", "grpc"), ("state", state.rawValue)]), Double(count))
+            (gauge("bridge_conductor_connections", [("pool_type", poolType), ("state", state.rawValue)]), Double(count))
         }
-        let size = gauge("bridge_conductor_connection_pool_size", [("pool_type", "grpc")])
+        let size = gauge("bridge_conductor_connection_pool_size", [("pool_type", poolType)])
         recordInOrder("connections", sequence: sequence) {
             for (gauge, value) in gauges { gauge.record(value) }
             size.record(Double(counts[.ready] ?? 0))
@@ -126,7 +129,7 @@ final class ConductorMetrics: Sendable {
 
     /// Streams in flight ÷ the stream capacity of the ready connections, sampled by the client's `run()`.
     func utilization(_ value: Double) {
-        gauge("bridge_conductor_connection_pool_utilization", [("pool_type", "grpc")]).record(value)
+        gauge("bridge_conductor_connection_pool_utilization", [("pool_type", poolType)]).record(value)
     }
 
     /// A new connection replaced an earlier one to `endpoint`.

@@ -30,6 +30,12 @@ package enum Base64 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Encodes bytes with `=` padding (the proto3 JSON mapping of `bytes`).
+    package static func encodePadded(_ bytes: [UInt8]) -> String {
+        let unpadded = encodeUnpadded(bytes)
+        return unpadded + String(repeating: "=", count: (4 - unpadded.utf8.count % 4) % 4)
+    }
+
     /// Decodes padded or unpadded base64; nil when the text is not base64.
     package static func decode(_ text: String) -> [UInt8]? {
         var values = [UInt8]()

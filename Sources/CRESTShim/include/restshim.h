@@ -1,0 +1,67 @@
+/* The REST transport's event loop: libcurl's multi interface on one thread of its own.
+ *
+ * A request is handed over from any thread (rest_call_start) and completes once, on the loop
+ * thread, through its completion function. Connections (HTTP/1.1 keep-alive or HTTP/2 over TLS)
+ * live in the loop's connection cache and are reused by later requests to the same origin with the
+ * same TLS settings. See docs/architecture.md, "The REST transport", for why libcurl.
+ */
+#ifndef RESTSHIM_H
+#define RESTSHIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct rest_call rest_call;
+
+/* How a request ended. */
+typedef enum rest_outcome {
+    REST_COMPLETE,            /* a response arrived, with any status */
+    REST_NOT_SENT,            /* no connection could be made (resolve, connect, TLS): nothing was sent */
+    REST_CONNECTION_LOST,     /* the connection failed after the request may have been sent */
+    REST_DEADLINE_EXCEEDED,   /* the timeout passed; the connection or stream was closed */
+    REST_CANCELLED,           /* rest_call_cancel; the connection or stream was closed */
+    REST_RESPONSE_TOO_LARGE,  /* the (decoded) body passed max_response_bytes; the transfer was cut off */
+} rest_outcome;
+
+/* The result handed to the completion; valid only during the completion call. */
+typedef struct rest_result {
+    rest_outcome outcome;
+    long status;                /* the HTTP status; 0 without a response */
+    int http_version;           /* 1 or 2; 0 without a response */
+    const char *detail;         /* why it failed (libcurl's message), "" when complete */
+    const uint8_t *body;
+    size_t body_len;
+    const char *content_type;   /* NULL when absent */
+    const char *retry_after;    /* NULL when absent */
+    const char *location;       /* NULL when absent */
+} rest_result;
+
+typedef void (*rest_completion_fn)(void *context, const rest_result *result);
+
+/* One request. Strings are copied; NULL means "not set". */
+typedef struct rest_request {
+    const char *url;
+    bool post;                  /* POST with `body`, else GET */
+    const char *const *headers; /* "name: value" lines */
+    size_t header_count;
+    const uint8_t *body;
+    size_t body_len;
+    uint64_t timeout_ms;        /* the whole exchange, connecting included; 0: none */
+    uint64_t max_response_bytes;
+    const char *ca_file;        /* NULL: the system trust store */
+    const char *cert_file;      /* client certificate (mutual TLS) */
+    const char *key_file;
+    const char *connect_to;     /* "HOST:PORT:ADDRESS:PORT": the URL's host is checked in the certificate, ADDRESS is dialled */
+    const char *unix_socket;    /* connect to this socket path instead */
+    bool connect_only;          /* connect (TCP and TLS) and complete without sending a request */
+} rest_request;
+
+/* Starts `request`; NULL if memory ran out. The caller holds one reference until rest_call_release. */
+rest_call *rest_call_start(const rest_request *request, rest_completion_fn on_complete, void *context);
+/* Ends the request with REST_CANCELLED (unless it completed already). Any thread. */
+void rest_call_cancel(rest_call *call);
+/* Drops the caller's reference. */
+void rest_call_release(rest_call *call);
+
+#endif

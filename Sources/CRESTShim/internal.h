@@ -1,0 +1,52 @@
+/* Internal structures of the REST loop: shared by the loop and call files. */
+#ifndef RESTSHIM_INTERNAL_H
+#define RESTSHIM_INTERNAL_H
+
+#include "restshim.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+typedef enum rest_command_kind { REST_CMD_START, REST_CMD_CANCEL } rest_command_kind;
+
+/* An intrusive node queued from any thread to the loop; each queued node holds a reference. */
+typedef struct rest_command {
+    rest_command_kind kind;
+    struct rest_command *next;
+} rest_command;
+
+struct rest_call {
+    atomic_int refs;
+    atomic_bool cancel_requested;
+    rest_command start_cmd, cancel_cmd;
+    rest_completion_fn on_complete;
+    void *context;
+
+    /* The request: owned copies (freed with the call). */
+    rest_request request;
+    struct curl_slist *header_list;
+    struct curl_slist *connect_to_list;
+
+    /* Loop-thread state. */
+    CURL *easy;      /* while the transfer is in the multi */
+    bool completed;
+    bool too_large;
+    uint8_t *body;
+    size_t body_len, body_cap;
+    char error[CURL_ERROR_SIZE];
+};
+
+/* Loop side (rest_loop.c). */
+void rest_loop_enqueue(rest_command *cmd);
+
+/* Call side (rest_call.c), on the loop thread. */
+void rest_call_retain(rest_call *call);
+/* Configures a (new or reset) easy handle for the call's request; false if libcurl refused an option. */
+bool rest_call_configure(rest_call *call, CURL *easy);
+/* Completes the call once: builds the result from the easy handle (NULL: no transfer) and `code`. */
+void rest_call_finish(rest_call *call, CURL *easy, CURLcode code);
+/* Completes the call once with `outcome` and no response. */
+void rest_call_fail(rest_call *call, rest_outcome outcome, const char *detail);
+
+#endif

@@ -1,0 +1,202 @@
+import CRESTShim
+import LockedState
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One HTTP request on the REST loop (libcurl), awaited by one Swift task.
+///
+/// The continuation is resumed exactly once: by the loop's completion (which the loop runs for
+/// every request it accepted), or directly when the task was cancelled before anything started.
+/// The state decides which under a lock, and makes sure the call handle is released once and that
+/// a cancellation never touches a released handle — as ``HTTP2Exchange`` does for the HTTP/2 shim.
+final class CurlExchange: Sendable {
+    /// What the request asks for; strings are copied by the loop.
+    struct Request: Sendable {
+        var url: String
+        var post: Bool
+        var headers: [String]
+        var body: [UInt8]
+        var timeout: Duration?
+        var maximumResponseBytes: Int
+        var tls: RESTTLSSettings
+        /// `HOST:PORT:ADDRESS:PORT`: dial ADDRESS while the URL (and the certificate check) names HOST.
+        var connectTo: String?
+        var unixSocket: String?
+        /// Connect (TCP, TLS) and end without a request: a connection probe.
+        var connectOnly = false
+    }
+
+    /// How the request ended, with the response when one arrived.
+    struct Response: Sendable {
+        enum Outcome: Sendable, Equatable {
+            case complete, notSent, connectionLost, deadlineExceeded, cancelled, responseTooLarge
+        }
+        var outcome: Outcome
+        var status = 0
+        var httpVersion = 0
+        var detail = ""
+        var body: [UInt8] = []
+        var contentType: String?
+        var retryAfter: String?
+        var location: String?
+    }
+
+    /// The loop's call, released once (by whichever of start and completion sees the other done).
+    private struct Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    private enum State {
+        case idle
+        case cancelledBeforeStart
+        case running(handle: Handle?, continuation: UnsafeContinuation<Response, Never>, cancelRequested: Bool)
+        case finished
+    }
+
+    private let state = Locked<State>(.idle)
+
+    /// Runs `request` (once per exchange); Task cancellation or ``cancel()`` closes its connection
+    /// (HTTP/1.1) or resets its stream (HTTP/2) and ends it as `.cancelled`.
+    func run(_ request: Request) async -> Response {
+        await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in start(request, continuation) }
+        } onCancel: {
+            cancel()
+        }
+    }
+
+    private func start(_ request: Request, _ continuation: UnsafeContinuation<Response, Never>) {
+        let proceed = state.withLock { state -> Bool in
+            if case .cancelledBeforeStart = state {
+                state = .finished
+                return false
+            }
+            state = .running(handle: nil, continuation: continuation, cancelRequested: false)
+            return true
+        }
+        guard proceed else {
+            continuation.resume(returning: Response(outcome: .cancelled, detail: "cancelled"))
+            return
+        }
+        let context = Unmanaged.passRetained(self).toOpaque()
+        guard let handle = Self.start(request, context: context).map(Handle.init) else {
+            Unmanaged<CurlExchange>.fromOpaque(context).release()
+            finish(with: Response(outcome: .notSent, detail: "out of memory"))
+            return
+        }
+        enum Next { case nothing, releaseHandle, cancel }
+        let next = state.withLock { state -> Next in
+            switch state {
+            case .running(_, let continuation, let cancelRequested):
+                state = .running(handle: handle, continuation: continuation, cancelRequested: cancelRequested)
+                return cancelRequested ? .cancel : .nothing
+            case .finished:
+                return .releaseHandle // the completion ran before the handle was stored
+            case .idle, .cancelledBeforeStart:
+                preconditionFailure("exchange state corrupted")
+            }
+        }
+        switch next {
+        case .nothing: break
+        case .releaseHandle: rest_call_release(handle.pointer)
+        case .cancel: cancel()
+        }
+    }
+
+    /// Hands the request to the loop, with C copies of its strings that live until the loop copied them.
+    private static func start(_ request: Request, context: UnsafeMutableRawPointer) -> OpaquePointer? {
+        var owned: [UnsafeMutablePointer<CChar>?] = []
+        defer { owned.forEach { free($0) } }
+        func copy(_ text: String?) -> UnsafePointer<CChar>? {
+            guard let text, let pointer = strdup(text) else { return nil }
+            owned.append(pointer)
+            return UnsafePointer(pointer)
+        }
+        let headers = request.headers.map { copy($0) }
+        let url = copy(request.url)
+        let caFile = copy(request.tls.caFile)
+        let certificateFile = copy(request.tls.certificateFile)
+        let keyFile = copy(request.tls.keyFile)
+        let connectTo = copy(request.connectTo)
+        let unixSocket = copy(request.unixSocket)
+        return headers.withUnsafeBufferPointer { headerLines in
+            request.body.withUnsafeBufferPointer { body in
+                var spec = rest_request(
+                    url: url, post: request.post, headers: headerLines.baseAddress, header_count: headerLines.count,
+                    body: body.baseAddress, body_len: body.count,
+                    timeout_ms: request.timeout.map { Self.milliseconds($0) } ?? 0,
+                    max_response_bytes: UInt64(request.maximumResponseBytes),
+                    ca_file: caFile, cert_file: certificateFile, key_file: keyFile,
+                    connect_to: connectTo, unix_socket: unixSocket, connect_only: request.connectOnly)
+                return rest_call_start(&spec, CurlExchange.onComplete, context)
+            }
+        }
+    }
+
+    /// A timeout in whole milliseconds, at least 1 (0 means none to libcurl).
+    private static func milliseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 1 }
+        let total = UInt64(seconds) * 1000 + UInt64(attoseconds / 1_000_000_000_000_000)
+        return max(total, 1)
+    }
+
+    func cancel() {
+        state.withLock { state in
+            switch state {
+            case .idle:
+                state = .cancelledBeforeStart
+            case .running(let handle, let continuation, _):
+                if let handle {
+                    rest_call_cancel(handle.pointer) // under the lock: the completion releases only after taking it out
+                } else {
+                    state = .running(handle: nil, continuation: continuation, cancelRequested: true)
+                }
+            case .cancelledBeforeStart, .finished:
+                break
+            }
+        }
+    }
+
+    private func finish(with response: Response) {
+        let taken = state.withLock { state -> (UnsafeContinuation<Response, Never>, Handle?)? in
+            guard case .running(let stored, let continuation, _) = state else { return nil }
+            state = .finished
+            return (continuation, stored)
+        }
+        guard let (continuation, stored) = taken else { return }
+        if let stored { rest_call_release(stored.pointer) }
+        continuation.resume(returning: response)
+    }
+
+    private static let onComplete: rest_completion_fn = { context, result in
+        guard let context, let result else { return }
+        let exchange = Unmanaged<CurlExchange>.fromOpaque(context).takeRetainedValue()
+        exchange.finish(with: Response(result.pointee))
+    }
+}
+
+extension CurlExchange.Response {
+    /// Copies what the loop handed over (valid only during the completion).
+    init(_ result: rest_result) {
+        switch result.outcome {
+        case REST_COMPLETE: outcome = .complete
+        case REST_NOT_SENT: outcome = .notSent
+        case REST_DEADLINE_EXCEEDED: outcome = .deadlineExceeded
+        case REST_CANCELLED: outcome = .cancelled
+        case REST_RESPONSE_TOO_LARGE: outcome = .responseTooLarge
+        default: outcome = .connectionLost
+        }
+        status = result.status
+        httpVersion = Int(result.http_version)
+        detail = result.detail.map { String(cString: $0) } ?? ""
+        if let bytes = result.body, result.body_len > 0 {
+            body = Array(UnsafeBufferPointer(start: bytes, count: result.body_len))
+        }
+        contentType = result.content_type.map { String(cString: $0) }
+        retryAfter = result.retry_after.map { String(cString: $0) }
+        location = result.location.map { String(cString: $0) }
+    }
+}

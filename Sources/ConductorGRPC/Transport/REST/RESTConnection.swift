@@ -1,0 +1,163 @@
+import GRPCWire
+import LockedState
+
+/// One pool connection of the REST transport (see ``RESTTransport``): translates each exchange
+/// (``RESTTranslation``), runs it through libcurl, and reports its lifecycle to the pool.
+final class RESTConnection: TransportConnection {
+    private struct State {
+        var accepting = true
+        var ready = false
+        var closed = false
+        var aborted = false
+        var answeredOverHTTP1 = false
+        var nextID = 0
+        var exchanges: [Int: CurlExchange] = [:]
+        var probe: CurlExchange?
+
+        /// Whether a shut-down connection has just become idle: it closes (once).
+        mutating func takeCloseIfDone() -> Bool {
+            guard !accepting, !closed, exchanges.isEmpty else { return false }
+            closed = true
+            return true
+        }
+    }
+
+    /// Streams allowed before the server showed which protocol it speaks.
+    private static let streamsOverTLS: UInt32 = 100
+    private static let userAgent = "\(ConductorClient.userAgent) (REST; libcurl)"
+    /// gRPC's own request headers: everything else in the head is the call's metadata.
+    private static let grpcHeaderNames: Set<String> = [
+        "te", "content-type", "user-agent", "grpc-timeout", "grpc-accept-encoding", "grpc-encoding",
+        "grpc-previous-rpc-attempts", "accept-encoding",
+    ]
+
+    private let origin: RESTOrigin
+    private let tls: RESTTLSSettings
+    private let onEvent: @Sendable (HTTP2Connection.Event) -> Void
+    private let state = Locked(State())
+
+    init(origin: RESTOrigin, tls: RESTTLSSettings, onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) {
+        self.origin = origin
+        self.tls = tls
+        self.onEvent = onEvent
+    }
+
+    /// Connects once (TCP and TLS) without a request: ready on success, closed with the reason otherwise.
+    func probe(timeout: Duration) {
+        let probe = CurlExchange()
+        guard state.withLock({ state -> Bool in
+            guard state.accepting else { return false }
+            state.probe = probe
+            return true
+        }) else { return }
+        let request = request(path: "/", post: false, headers: [], body: [], timeout: timeout, maximumResponseBytes: 0,
+                              connectOnly: true)
+        Task {
+            let response = await probe.run(request)
+            let ready = state.withLock { state -> Bool in
+                state.probe = nil
+                guard state.accepting, response.outcome == .complete else { return false }
+                state.ready = true
+                return true
+            }
+            if ready {
+                onEvent(.ready(maxConcurrentStreams: origin.usesTLS ? Self.streamsOverTLS : 1))
+            } else {
+                close(reason: "cannot connect to \(origin.description): \(response.detail)", orderly: false)
+            }
+        }
+    }
+
+    func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int,
+                  keepingAllHeaders: Bool) async -> HTTP2StreamResult {
+        let fields = headers.fields
+        let path = fields.first { $0.name == ":path" }?.value ?? ""
+        let encoding = fields.first { $0.name == "grpc-encoding" }?.value
+        let outgoing: RESTTranslation.Outgoing
+        switch RESTTranslation.outgoing(path: path, body: body, encoding: encoding) {
+        case .send(let request): outgoing = request
+        case .answer(let answer): return answer
+        }
+        let metadata = fields.filter { !$0.name.hasPrefix(":") && !Self.grpcHeaderNames.contains($0.name) }
+            .map { "\($0.name): \($0.value)" }
+        let exchange = CurlExchange()
+        guard let id = state.withLock({ state -> Int? in
+            guard state.accepting else { return nil }
+            state.nextID += 1
+            state.exchanges[state.nextID] = exchange
+            return state.nextID
+        }) else {
+            return HTTP2StreamResult(outcome: .notSent(reason: "connection closed"))
+        }
+        let response = await exchange.run(request(path: outgoing.path, post: outgoing.post, headers: metadata,
+                                                  body: outgoing.body, timeout: timeout,
+                                                  maximumResponseBytes: maximumResponseBytes, connectOnly: false))
+        let (aborted, closes, downgraded) = state.withLock { state -> (Bool, Bool, Bool) in
+            state.exchanges[id] = nil
+            var downgraded = false
+            if response.outcome == .complete, response.httpVersion == 1, origin.usesTLS, !state.answeredOverHTTP1 {
+                state.answeredOverHTTP1 = true
+                downgraded = true
+            }
+            return (state.aborted, state.takeCloseIfDone(), downgraded)
+        }
+        if downgraded { onEvent(.settings(maxConcurrentStreams: 1)) }
+        var result = RESTTranslation.answer(response, to: outgoing, origin: origin.description)
+        if aborted, response.outcome == .cancelled, !Task.isCancelled {
+            result = HTTP2StreamResult(outcome: .connectionLost(reason: "connection closed by the client"))
+        }
+        if closes {
+            onEvent(.closed(reason: "closed by the client", orderly: true))
+        } else if response.outcome == .notSent || response.outcome == .connectionLost {
+            // The endpoint stopped answering: the pool replaces this lane (through a new probe, with backoff).
+            close(reason: response.detail, orderly: false)
+        }
+        return result
+    }
+
+    private func request(path: String, post: Bool, headers: [String], body: [UInt8], timeout: Duration?,
+                         maximumResponseBytes: Int, connectOnly: Bool) -> CurlExchange.Request {
+        var lines = ["accept: application/json", "user-agent: \(Self.userAgent)"]
+        if post { lines.append("content-type: application/json") }
+        lines.append(contentsOf: headers)
+        return CurlExchange.Request(url: origin.baseURL + path, post: post, headers: lines, body: body, timeout: timeout,
+                                    maximumResponseBytes: maximumResponseBytes, tls: tls, connectTo: origin.connectTo,
+                                    unixSocket: origin.unixSocket, connectOnly: connectOnly)
+    }
+
+    /// Stops new exchanges; closes once the open ones have finished.
+    func shutdown() {
+        let (closes, probe) = state.withLock { state -> (Bool, CurlExchange?) in
+            state.accepting = false
+            defer { state.probe = nil }
+            return (state.takeCloseIfDone(), state.probe)
+        }
+        probe?.cancel()
+        if closes { onEvent(.closed(reason: "closed by the client", orderly: true)) }
+    }
+
+    /// Fails every open exchange (`CONNECTION_LOST`) and closes now.
+    func abort() {
+        let (exchanges, probe) = state.withLock { state -> ([CurlExchange], CurlExchange?) in
+            state.accepting = false
+            state.aborted = true
+            defer { state.probe = nil }
+            return (Array(state.exchanges.values), state.probe)
+        }
+        probe?.cancel()
+        exchanges.forEach { $0.cancel() }
+        close(reason: "closed by the client", orderly: false)
+    }
+
+    /// Ends the connection (once; `CLOSED` is its last event).
+    private func close(reason: String, orderly: Bool) {
+        let first = state.withLock { state -> Bool in
+            state.accepting = false
+            defer { state.closed = true }
+            return !state.closed
+        }
+        if first { onEvent(.closed(reason: reason, orderly: orderly)) }
+    }
+
+    var transportStatistics: HTTP2Connection.Statistics? { nil }
+}

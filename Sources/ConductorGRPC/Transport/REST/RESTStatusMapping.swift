@@ -1,0 +1,65 @@
+import CCurl
+import GRPCWire
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP error answer as the status the gRPC client would have received
+/// (conductor-rest-contract.md, "Status codes"), so that the retry rules, the breaker and the cache
+/// read it exactly as they read a gRPC status.
+struct RESTStatusMapping {
+    var code: ConductorError.Code
+    var message: String
+    /// `grpc-retry-pushback-ms`: a `retry-after` (429), or -1 for "never retry" where the contract
+    /// says so of a code gRPC would retry (413, 431).
+    var pushbackMilliseconds: Int64?
+
+    /// Longest error message taken from a body.
+    static let maximumMessageLength = 512
+
+    init(status: Int, method: ConductorMethod, response: CurlExchange.Response, now: () -> Int64 = { Int64(time(nil)) }) {
+        let bodyMessage = Self.message(of: response.body)
+        pushbackMilliseconds = nil
+        switch status {
+        case 300..<400:
+            code = .unknown
+            message = "redirect to \(response.location ?? "(no location)") not followed"
+            return
+        case 400, 422: code = .invalidArgument
+        case 401: code = .unauthenticated
+        case 403: code = .permissionDenied
+        case 404 where method == .getDayProof && RESTJSON.isJSON(response.body): code = .notFound
+        case 404, 405, 501: code = .unimplemented
+        case 408, 502, 503, 504: code = .unavailable
+        case 409: code = .aborted
+        case 413, 431:
+            code = .resourceExhausted
+            pushbackMilliseconds = -1
+        case 415, 500: code = .internalError
+        case 429:
+            code = .resourceExhausted
+            pushbackMilliseconds = response.retryAfter.flatMap { Self.retryAfterMilliseconds($0, now: now()) }
+        default: code = .unknown
+        }
+        message = "HTTP \(status)" + (bodyMessage.isEmpty ? "" : ": " + bodyMessage)
+    }
+
+    /// An error body's `detail` or `message` when it is JSON with one, else its first bytes as text.
+    static func message(of body: [UInt8]) -> String {
+        let text = RESTJSON.errorMessage(body) ?? String(decoding: body.prefix(maximumMessageLength), as: UTF8.self)
+        let trimmed = text.trimmingWhitespace()
+        return trimmed.count > maximumMessageLength ? String(trimmed.prefix(maximumMessageLength)) + "…" : trimmed
+    }
+
+    /// `retry-after` as delay-seconds or an HTTP date (parsed by libcurl); anything else is ignored.
+    static func retryAfterMilliseconds(_ value: String, now: Int64) -> Int64? {
+        let text = value.trimmingWhitespace()
+        if let seconds = Int64(text) {
+            return seconds >= 0 && seconds < 86_400 * 365 ? seconds * 1000 : nil
+        }
+        let date = Int64(curl_getdate(text, nil))
+        guard date > 0 else { return nil }
+        return max(date - now, 0) * 1000
+    }
+}
