@@ -1,0 +1,75 @@
+@testable import ConductorGRPC
+import Foundation
+import Testing
+
+/// The contract's JSON bodies, read leniently as proto3 JSON and written as the contract says.
+@Suite struct RESTJSONTests {
+    private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    private func object(_ bytes: [UInt8]) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+    }
+
+    @Test func anEventIsWrittenWithProtoNamesAndPaddedBase64() throws {
+        let event = ConductorEvent(eventType: "order.created", epoch: 7, payload: [0xFF, 0x00, 0x01, 0x02],
+                                   metadata: ["b": "2", "a": "1"])
+        let json = try object(RESTJSON.encode(event))
+        #expect(json["event_type"] as? String == "order.created")
+        #expect(json["epoch"] as? Int == 7)
+        #expect(json["payload"] as? String == "/wABAg==")
+        #expect(json["metadata"] as? [String: String] == ["a": "1", "b": "2"])
+        let empty = try object(RESTJSON.encode(ConductorEvent(eventType: "", epoch: 0)))
+        #expect(empty["payload"] as? String == "")
+    }
+
+    @Test func aBatchIsAnArrayOfEventsInOrder() throws {
+        let events = (0..<3).map { ConductorEvent(eventType: "t\($0)", epoch: Int32($0)) }
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(RESTJSON.encode(batch: events))) as? [[String: Any]])
+        #expect(array.map { $0["event_type"] as? String } == ["t0", "t1", "t2"])
+    }
+
+    @Test func aDayProofReadsNumbersOrNumericStringsIgnoresUnknownFieldsAndDefaultsMissingOnes() throws {
+        let proof = try RESTJSON.decodeDayProof(bytes(
+            #"{"day_number":"42","proof":"p","proof_hash":"h","canonical":true,"source":null,"added_later":[1,2]}"#))
+        #expect(proof == DayProof(dayNumber: 42, proof: "p", proofHash: "h", canonical: true, source: ""))
+        let sparse = try RESTJSON.decodeDayProof(bytes(#"{"day_number":3.0}"#))
+        #expect(sparse == DayProof(dayNumber: 3, proof: "", proofHash: "", canonical: false, source: ""))
+    }
+
+    @Test func mismatchesNameTheField() {
+        func explanation(_ text: String) -> String? {
+            do {
+                _ = try RESTJSON.decodeDayProof(bytes(text))
+                return nil
+            } catch {
+                return error.explanation
+            }
+        }
+        #expect(explanation(#"{"day_number":"x"}"#)?.contains("DayProof.day_number is not an integral number") == true)
+        #expect(explanation(#"{"day_number":2.5}"#)?.contains("DayProof.day_number is not an integral number") == true)
+        #expect(explanation(#"{"day_number":4294967296}"#)?.contains("DayProof.day_number = 4294967296 is out of the int32 range") == true)
+        #expect(explanation(#"{"canonical":"yes"}"#)?.contains("DayProof.canonical is not a boolean") == true)
+        #expect(explanation(#"{"proof":7}"#)?.contains("DayProof.proof is not a string") == true)
+        #expect(explanation(#"[1]"#)?.contains("DayProof is not a JSON object") == true)
+        #expect(explanation("<html>oops</html>")?.contains("the body is not JSON") == true)
+    }
+
+    @Test func receiptsMustBeOnePerEventInOrder() throws {
+        let receipts = try RESTJSON.decodeReceipts(bytes(#"[{"event_hash":"a","epoch":1},{"event_hash":"b","epoch":"2"}]"#), count: 2)
+        #expect(receipts == [ConductorReceipt(eventHash: "a", epoch: 1), ConductorReceipt(eventHash: "b", epoch: 2)])
+        #expect(throws: RESTJSON.Mismatch.self) { try RESTJSON.decodeReceipts(bytes(#"[{"event_hash":"a"}]"#), count: 2) }
+        do {
+            _ = try RESTJSON.decodeReceipts(bytes(#"[{"event_hash":1}]"#), count: 1)
+            Issue.record("a receipt whose hash is a number was accepted")
+        } catch {
+            #expect(error.explanation == "[0].event_hash is not a string")
+        }
+    }
+
+    @Test func textSurvivesTheRoundTripIncludingUnicodeAndNUL() throws {
+        let event = ConductorEvent(eventType: "émoji 🎉 \u{0}end", epoch: -1)
+        let json = try object(RESTJSON.encode(event))
+        #expect(json["event_type"] as? String == "émoji 🎉 \u{0}end")
+        #expect(json["epoch"] as? Int == -1)
+    }
+}
