@@ -4,8 +4,8 @@
 #   Scripts/smoke.sh [conductor-smoke options]
 #
 # With a target (--target URL or CONDUCTOR_BASE_URL) it runs conductor-smoke against it. Without
-# one it starts the project's reference conductor on a free loopback port, runs conductor-smoke
-# against that, and stops the server. Builds what is missing first (release build; set
+# one it starts the project's reference conductor on a free loopback port (the REST one when
+# CONDUCTOR_PROTOCOL=http), runs conductor-smoke against that, and stops the server. Builds what is missing first (release build; set
 # SMOKE_CONFIGURATION=debug for a quicker debug build). Exit code: conductor-smoke's.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,8 +26,14 @@ if [ -n "$has_target" ]; then
   exec "$smoke" "$@"
 fi
 
+server_script=Scripts/reference_conductor.py
+scheme=grpc
+if [ "$(echo "${CONDUCTOR_PROTOCOL:-grpc}" | tr '[:upper:]' '[:lower:]')" = http ]; then
+  server_script=Scripts/reference_rest_conductor.py
+  scheme=http
+fi
 log=$(mktemp)
-.venv/bin/python Scripts/reference_conductor.py --port 0 --exit-with-parent >"$log" 2>/dev/null &
+.venv/bin/python "$server_script" --port 0 --exit-with-parent >"$log" 2>/dev/null &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do
@@ -36,9 +42,9 @@ for _ in $(seq 1 100); do
 done
 port=$(awk '/LISTENING/ {print $2}' "$log")
 [ -n "$port" ] || { echo "smoke.sh: the reference conductor did not start" >&2; exit 3; }
-echo "smoke.sh: reference conductor on 127.0.0.1:$port"
+echo "smoke.sh: reference conductor on $scheme://127.0.0.1:$port"
 set +e
-"$smoke" --target "grpc://127.0.0.1:$port" "$@"
+"$smoke" --target "$scheme://127.0.0.1:$port" "$@"
 status=$?
 set -e
 exit $status

@@ -41,6 +41,8 @@ START_TIMEOUT = 20.0
 class ConductorProcess:
     """Runs one reference conductor; use as a context manager."""
 
+    script = SERVER_SCRIPT  # a subclass may run another server with the same handshake
+
     def __init__(self, *flags: str, env: dict | None = None):
         self.flags = list(flags)
         self.env = env
@@ -51,7 +53,7 @@ class ConductorProcess:
 
     def start(self) -> "ConductorProcess":
         self.process = subprocess.Popen(
-            [sys.executable, str(SERVER_SCRIPT), *self.flags],
+            [sys.executable, str(self.script), *self.flags],
             stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL,
             text=True, env=self.env)
         self.port = self._read_port()

@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-typedef enum rest_command_kind { REST_CMD_START, REST_CMD_CANCEL } rest_command_kind;
+typedef enum rest_command_kind { REST_CMD_START, REST_CMD_CANCEL, REST_CMD_STOP } rest_command_kind;
 
 /* An intrusive node queued from any thread to the loop; each queued node holds a reference. */
 typedef struct rest_command {
@@ -18,6 +18,7 @@ typedef struct rest_command {
 
 struct rest_call {
     atomic_int refs;
+    rest_loop *loop; /* holds a reference to it */
     atomic_bool cancel_requested;
     rest_command start_cmd, cancel_cmd;
     rest_completion_fn on_complete;
@@ -30,6 +31,7 @@ struct rest_call {
 
     /* Loop-thread state. */
     CURL *easy;      /* while the transfer is in the multi */
+    struct rest_call *prev_active, *next_active; /* the loop's running transfers */
     bool completed;
     bool too_large;
     uint8_t *body;
@@ -38,7 +40,9 @@ struct rest_call {
 };
 
 /* Loop side (rest_loop.c). */
-void rest_loop_enqueue(rest_command *cmd);
+/* Queues `cmd` (holding a call reference); false, with nothing queued, once the loop is closed. */
+bool rest_loop_enqueue(rest_loop *loop, rest_command *cmd);
+void rest_loop_retain(rest_loop *loop);
 
 /* Call side (rest_call.c), on the loop thread. */
 void rest_call_retain(rest_call *call);

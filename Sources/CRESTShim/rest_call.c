@@ -51,7 +51,7 @@ static bool copy_request(rest_request *copy, const rest_request *request) {
     return true;
 }
 
-rest_call *rest_call_start(const rest_request *request, rest_completion_fn on_complete, void *context) {
+rest_call *rest_call_start(rest_loop *loop, const rest_request *request, rest_completion_fn on_complete, void *context) {
     rest_call *call = calloc(1, sizeof *call);
     if (!call) return NULL;
     if (!copy_request(&call->request, request)) {
@@ -63,15 +63,20 @@ rest_call *rest_call_start(const rest_request *request, rest_completion_fn on_co
     call->context = context;
     call->start_cmd.kind = REST_CMD_START;
     call->cancel_cmd.kind = REST_CMD_CANCEL;
+    call->loop = loop;
+    rest_loop_retain(loop);
     atomic_init(&call->refs, 2); /* the starter's and the start command's */
-    rest_loop_enqueue(&call->start_cmd);
+    if (!rest_loop_enqueue(loop, &call->start_cmd)) {
+        rest_call_fail(call, REST_NOT_SENT, "the client's REST loop is closed");
+        rest_call_release(call);
+    }
     return call;
 }
 
 void rest_call_cancel(rest_call *call) {
     if (atomic_exchange(&call->cancel_requested, true)) return;
     rest_call_retain(call);
-    rest_loop_enqueue(&call->cancel_cmd);
+    if (!rest_loop_enqueue(call->loop, &call->cancel_cmd)) rest_call_release(call);
 }
 
 void rest_call_retain(rest_call *call) {
@@ -84,7 +89,9 @@ void rest_call_release(rest_call *call) {
     curl_slist_free_all(call->connect_to_list);
     free_request(&call->request);
     free(call->body);
+    rest_loop *loop = call->loop;
     free(call);
+    rest_loop_release(loop);
 }
 
 /* Keeps the (decoded) body, up to the limit: past it the transfer fails and is reported too large. */

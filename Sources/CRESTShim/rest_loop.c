@@ -1,9 +1,11 @@
-/* The loop thread: takes commands, drives libcurl's multi handle, completes finished transfers.
+/* A loop thread: takes commands, drives libcurl's multi handle, completes finished transfers.
  *
- * One shared loop serves every REST client of the process, as the HTTP/2 shim's loop does: its
- * connection cache is keyed by origin and TLS settings, so clients never share a connection they
- * could not both use. curl_multi_poll sleeps until a socket is ready, a timer of libcurl's is due or
- * curl_multi_wakeup is called (from rest_loop_enqueue, any thread).
+ * Each client has its own loop, so that closing the client closes its connections (libcurl's
+ * connection cache belongs to the multi handle). curl_multi_poll sleeps until a socket is ready, a
+ * timer of libcurl's is due, or curl_multi_wakeup is called by rest_loop_enqueue (any thread).
+ *
+ * References: the creator holds one until it releases it, the thread one until it exits, and each
+ * call one until it is freed; the last one frees the loop.
  */
 #include "internal.h"
 
@@ -13,16 +15,33 @@
 /* Easy handles kept for reuse: a reset handle keeps its allocations (and libcurl its DNS cache). */
 #define SPARE_HANDLES 64
 
-typedef struct rest_loop {
+struct rest_loop {
+    atomic_int refs;
     pthread_mutex_t lock;
     rest_command *head, *tail; /* under lock */
+    bool closed;               /* under lock: no command is accepted */
+    rest_command stop_cmd;
     CURLM *multi;
-    CURL *spare[SPARE_HANDLES]; /* loop thread only */
+    /* Loop thread only. */
+    CURL *spare[SPARE_HANDLES];
     int spare_count;
-} rest_loop;
+    rest_call *active; /* running transfers, linked through prev_active/next_active */
+};
 
-static rest_loop *shared_loop;
-static pthread_once_t shared_loop_once = PTHREAD_ONCE_INIT;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void init_curl(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+void rest_loop_retain(rest_loop *loop) {
+    atomic_fetch_add_explicit(&loop->refs, 1, memory_order_relaxed);
+}
+
+void rest_loop_release(rest_loop *loop) {
+    if (atomic_fetch_sub_explicit(&loop->refs, 1, memory_order_acq_rel) != 1) return;
+    pthread_mutex_destroy(&loop->lock);
+    free(loop);
+}
 
 static rest_call *call_of(rest_command *cmd) {
     return cmd->kind == REST_CMD_START
@@ -44,6 +63,23 @@ static void return_handle(rest_loop *loop, CURL *easy, bool connect_only) {
     }
 }
 
+static void link_active(rest_loop *loop, rest_call *call) {
+    call->prev_active = NULL;
+    call->next_active = loop->active;
+    if (loop->active) loop->active->prev_active = call;
+    loop->active = call;
+}
+
+static void unlink_active(rest_loop *loop, rest_call *call) {
+    if (call->prev_active) {
+        call->prev_active->next_active = call->next_active;
+    } else {
+        loop->active = call->next_active;
+    }
+    if (call->next_active) call->next_active->prev_active = call->prev_active;
+    call->prev_active = call->next_active = NULL;
+}
+
 static void start(rest_loop *loop, rest_call *call) {
     if (atomic_load(&call->cancel_requested)) {
         rest_call_fail(call, REST_CANCELLED, "cancelled before it started");
@@ -57,12 +93,14 @@ static void start(rest_loop *loop, rest_call *call) {
     }
     call->easy = easy;
     rest_call_retain(call); /* the multi's reference, dropped when the transfer ends */
+    link_active(loop, call);
 }
 
 /* Removing a transfer from the multi closes its HTTP/1.1 connection or resets its HTTP/2 stream. */
 static void end_transfer(rest_loop *loop, rest_call *call, CURLcode code, bool cancelled) {
     CURL *easy = call->easy;
     call->easy = NULL;
+    unlink_active(loop, call);
     curl_multi_remove_handle(loop->multi, easy);
     if (cancelled) {
         rest_call_fail(call, REST_CANCELLED, "cancelled");
@@ -71,16 +109,6 @@ static void end_transfer(rest_loop *loop, rest_call *call, CURLcode code, bool c
     }
     return_handle(loop, easy, call->request.connect_only);
     rest_call_release(call);
-}
-
-static void run_command(rest_loop *loop, rest_command *cmd) {
-    rest_call *call = call_of(cmd);
-    if (cmd->kind == REST_CMD_START) {
-        start(loop, call);
-    } else if (call->easy) {
-        end_transfer(loop, call, CURLE_OK, true);
-    }
-    rest_call_release(call); /* the command's reference */
 }
 
 static rest_command *take_commands(rest_loop *loop) {
@@ -103,13 +131,33 @@ static void complete_finished(rest_loop *loop) {
     }
 }
 
+/* Cancels what still runs and closes every connection; no command can arrive any more. */
+static void stop(rest_loop *loop) {
+    while (loop->active) end_transfer(loop, loop->active, CURLE_OK, true);
+    pthread_mutex_lock(&loop->lock); /* waits out a wakeup in progress (they happen under the lock) */
+    pthread_mutex_unlock(&loop->lock);
+    curl_multi_cleanup(loop->multi);
+    while (loop->spare_count > 0) curl_easy_cleanup(loop->spare[--loop->spare_count]);
+}
+
 static void *loop_main(void *arg) {
     rest_loop *loop = arg;
     for (;;) {
         rest_command *cmd = take_commands(loop);
         while (cmd) {
             rest_command *next = cmd->next;
-            run_command(loop, cmd);
+            if (cmd->kind == REST_CMD_STOP) {
+                stop(loop);
+                rest_loop_release(loop);
+                return NULL;
+            }
+            rest_call *call = call_of(cmd);
+            if (cmd->kind == REST_CMD_START) {
+                start(loop, call);
+            } else if (call->easy) {
+                end_transfer(loop, call, CURLE_OK, true);
+            }
+            rest_call_release(call); /* the command's reference */
             cmd = next;
         }
         int running = 0;
@@ -117,47 +165,61 @@ static void *loop_main(void *arg) {
         complete_finished(loop);
         curl_multi_poll(loop->multi, NULL, 0, 1000, NULL);
     }
-    return NULL;
 }
 
-static void make_shared_loop(void) {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fputs("restshim: curl_global_init failed\n", stderr);
-        abort();
-    }
+rest_loop *rest_loop_create(void) {
+    pthread_once(&curl_once, init_curl);
+    if (curl_init_result != CURLE_OK) return NULL;
     rest_loop *loop = calloc(1, sizeof *loop);
-    if (!loop || !(loop->multi = curl_multi_init())) {
-        fputs("restshim: cannot create the REST loop\n", stderr);
-        abort();
+    if (!loop) return NULL;
+    if (!(loop->multi = curl_multi_init())) {
+        free(loop);
+        return NULL;
     }
     pthread_mutex_init(&loop->lock, NULL);
+    loop->stop_cmd.kind = REST_CMD_STOP;
     /* Idle keep-alive connections kept for reuse; the pool above bounds how many are busy. */
-    curl_multi_setopt(loop->multi, CURLMOPT_MAXCONNECTS, 1024L);
+    curl_multi_setopt(loop->multi, CURLMOPT_MAXCONNECTS, 256L);
     curl_multi_setopt(loop->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    atomic_init(&loop->refs, 2); /* the creator's and the thread's */
 
     pthread_t thread;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&thread, &attr, loop_main, loop) != 0) {
-        perror("restshim: cannot start the REST loop thread");
-        abort();
-    }
+    bool started = pthread_create(&thread, &attr, loop_main, loop) == 0;
     pthread_attr_destroy(&attr);
-    shared_loop = loop;
+    if (!started) {
+        curl_multi_cleanup(loop->multi);
+        pthread_mutex_destroy(&loop->lock);
+        free(loop);
+        return NULL;
+    }
+    return loop;
 }
 
-void rest_loop_enqueue(rest_command *cmd) {
-    pthread_once(&shared_loop_once, make_shared_loop);
-    rest_loop *loop = shared_loop;
+static bool append(rest_loop *loop, rest_command *cmd, bool closing) {
     cmd->next = NULL;
     pthread_mutex_lock(&loop->lock);
-    if (loop->tail) {
-        loop->tail->next = cmd;
-    } else {
-        loop->head = cmd;
+    bool accepted = !loop->closed;
+    if (accepted) {
+        loop->closed = closing;
+        if (loop->tail) {
+            loop->tail->next = cmd;
+        } else {
+            loop->head = cmd;
+        }
+        loop->tail = cmd;
+        curl_multi_wakeup(loop->multi);
     }
-    loop->tail = cmd;
     pthread_mutex_unlock(&loop->lock);
-    curl_multi_wakeup(loop->multi);
+    return accepted;
+}
+
+bool rest_loop_enqueue(rest_loop *loop, rest_command *cmd) {
+    return append(loop, cmd, false);
+}
+
+void rest_loop_close(rest_loop *loop) {
+    append(loop, &loop->stop_cmd, true);
 }

@@ -115,6 +115,24 @@ struct SmokeBinaryTests {
         #expect(statuses == ["failed", "skipped", "skipped", "skipped"])
     }
 
+    @Test func restModePassesAgainstTheReferenceRESTConductorAndExitsWith3WhenItIsGone() async throws {
+        let server = try await ReferenceConductor.start(protocol: .rest)
+        let rest = ["CONDUCTOR_PROTOCOL": "http"]
+        let output = try await SmokeBinary.run(["--target", server.url, "--duration", "0.5", "--concurrency", "4"], environment: rest)
+        #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        #expect(output.stdout.contains("ok    SubmitEventsBatch(10)"))
+        #expect(output.stdout.hasSuffix("all checks passed\n"))
+        #expect(Set(server.log().map(\.httpVersion)) == ["1.1"])
+        let dryRun = try await SmokeBinary.run(["--target", server.url, "--dry-run"], environment: rest)
+        #expect(dryRun.stdout.contains("CONDUCTOR_PROTOCOL=http"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT=16"), "\(dryRun.stdout)")
+        let closed = server.url
+        server.stop()
+        let unreachable = try await SmokeBinary.run(["--target", closed, "--json"], environment: rest)
+        #expect(unreachable.status == 3, "\(unreachable.stdout)\(unreachable.stderr)")
+        #expect(try jsonObject(unreachable.stdout)["outcome"] as? String == "unreachable")
+    }
+
     @Test func memoryModeNeedsNoConductor() async throws {
         let output = try await SmokeBinary.run(["--mode", "memory", "--duration", "0.3"])
         #expect(output.status == 0, "\(output.stdout)\(output.stderr)")

@@ -1,9 +1,11 @@
-/* The REST transport's event loop: libcurl's multi interface on one thread of its own.
+/* The REST transport's event loop: libcurl's multi interface on a thread of its own, one loop
+ * per client.
  *
  * A request is handed over from any thread (rest_call_start) and completes once, on the loop
  * thread, through its completion function. Connections (HTTP/1.1 keep-alive or HTTP/2 over TLS)
  * live in the loop's connection cache and are reused by later requests to the same origin with the
- * same TLS settings. See docs/architecture.md, "The REST transport", for why libcurl.
+ * same TLS settings; closing the loop closes them. See docs/architecture.md, "The REST transport",
+ * for why libcurl.
  */
 #ifndef RESTSHIM_H
 #define RESTSHIM_H
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct rest_loop rest_loop;
 typedef struct rest_call rest_call;
 
 /* How a request ended. */
@@ -57,8 +60,17 @@ typedef struct rest_request {
     bool connect_only;          /* connect (TCP and TLS) and complete without sending a request */
 } rest_request;
 
-/* Starts `request`; NULL if memory ran out. The caller holds one reference until rest_call_release. */
-rest_call *rest_call_start(const rest_request *request, rest_completion_fn on_complete, void *context);
+/* A new loop and its thread; NULL if that failed. The creator holds one reference. */
+rest_loop *rest_loop_create(void);
+/* Ends the loop: requests still running end as REST_CANCELLED, later ones as REST_NOT_SENT, every
+ * connection closes and the thread exits. The loop stays valid until its last reference goes. */
+void rest_loop_close(rest_loop *loop);
+/* Drops a reference (the creator's, after rest_loop_close). */
+void rest_loop_release(rest_loop *loop);
+
+/* Starts `request` on `loop`; NULL if memory ran out. The caller holds one reference until
+ * rest_call_release. */
+rest_call *rest_call_start(rest_loop *loop, const rest_request *request, rest_completion_fn on_complete, void *context);
 /* Ends the request with REST_CANCELLED (unless it completed already). Any thread. */
 void rest_call_cancel(rest_call *call);
 /* Drops the caller's reference. */

@@ -95,8 +95,10 @@ public final class ConductorClient: ConductorService {
         }
         // dns:/// names are resolved by run(), or by the first call (until then the pool has no address for them).
         let literal = configuration.endpoints.filter { if case .dns = $0.transport { false } else { true } }
+        let network: any ConductorTransport
+        if let transport { network = transport } else { network = try Self.networkTransport(for: configuration) }
         self.pool = ChannelPool(addresses: literal, configuration: configuration, tls: try Self.tlsContext(for: configuration),
-                                transport: transport ?? Self.networkTransport(for: configuration), clock: clock,
+                                transport: network, clock: clock,
                                 logger: logger, metrics: metrics)
         self.maintenance = PoolMaintenance(pool: pool, configuration: configuration, logger: logger)
         self.caller = ResilientCaller(
@@ -259,6 +261,7 @@ public final class ConductorClient: ConductorService {
         await lifecycle.drained() // the calls cut off fail at once (returns at once if this task is cancelled)
         pool.shutdown()
         await outbox?.close()
+        pool.closeTransport()
         lifecycle.markClosed()
     }
 
@@ -298,10 +301,10 @@ public final class ConductorClient: ConductorService {
         }
     }
 
-    private static func networkTransport(for configuration: ConductorConfiguration) -> any ConductorTransport {
+    private static func networkTransport(for configuration: ConductorConfiguration) throws(ConductorError) -> any ConductorTransport {
         switch configuration.wireProtocol {
         case .grpc: NGHTTP2Transport(configuration: configuration)
-        case .http: RESTTransport(configuration: configuration)
+        case .http: try RESTTransport(configuration: configuration)
         }
     }
 

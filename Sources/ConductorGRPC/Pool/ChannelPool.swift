@@ -167,6 +167,11 @@ final class ChannelPool: Sendable {
         }
     }
 
+    /// After ``shutdown()``, once no call runs: the transport lets go of what its connections shared.
+    func closeTransport() {
+        transport.close()
+    }
+
     /// A snapshot of every endpoint and connection.
     var statistics: ConductorPoolStatistics {
         guarded.withLock { guarded in

@@ -13,6 +13,14 @@ protocol ConductorTransport: Sendable {
         settings: TransportConnectionSettings,
         onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void
     ) -> any TransportConnection
+
+    /// The client shut down and no call runs any more: release what connections share (the REST
+    /// transport closes its loop and with it every connection).
+    func close()
+}
+
+extension ConductorTransport {
+    func close() {}
 }
 
 /// Per-connection settings the pool chooses.

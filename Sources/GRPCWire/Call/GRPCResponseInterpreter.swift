@@ -41,18 +41,26 @@ package enum GRPCResponseInterpreter {
         case .cancelled:
             return failure(.cancelled, "call cancelled by the client")
         case .responseTooLarge:
-            // The transport also stops at a message prefix announcing more than the limit.
-            var decoder = GRPCMessageDecoder(maximumMessageLength: maximumMessageLength)
-            decoder.append(stream.body.prefix(GRPCMessageFramer.prefixLength))
-            do {
-                _ = try decoder.next()
-            } catch .messageTooLarge(let length, let limit) {
-                return failure(.resourceExhausted, "response message of \(length) bytes exceeds the receive limit of \(limit) bytes")
-            } catch {}
-            return failure(.resourceExhausted, "response larger than the receive limit of \(maximumMessageLength) bytes")
+            // The server committed to this answer (its headers came): asking again would bring it
+            // again, so it is not retried (gRPC A6).
+            var response = tooLarge(stream, maximumMessageLength: maximumMessageLength)
+            response.mark { $0.committed = true }
+            return response
         case .headersTooLarge:
             return failure(.resourceExhausted, "response headers larger than the header list limit")
         }
+    }
+
+    /// The transport stopped at the receive limit, or at a message prefix announcing more than it.
+    private static func tooLarge(_ stream: HTTP2StreamResult, maximumMessageLength: Int) -> GRPCUnaryResponse {
+        var decoder = GRPCMessageDecoder(maximumMessageLength: maximumMessageLength)
+        decoder.append(stream.body.prefix(GRPCMessageFramer.prefixLength))
+        do {
+            _ = try decoder.next()
+        } catch .messageTooLarge(let length, let limit) {
+            return failure(.resourceExhausted, "response message of \(length) bytes exceeds the receive limit of \(limit) bytes")
+        } catch {}
+        return failure(.resourceExhausted, "response larger than the receive limit of \(maximumMessageLength) bytes")
     }
 
     private static func interpretComplete(_ stream: HTTP2StreamResult, maximumMessageLength: Int) -> GRPCUnaryResponse {

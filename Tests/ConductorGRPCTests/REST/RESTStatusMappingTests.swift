@@ -45,8 +45,9 @@ import Testing
     }
 
     @Test func theMessageIsTheBodysDetailOrMessageOrItsFirstBytes() {
-        #expect(mapped(400, body: #"{"detail":"event 2: epoch is negative","other":1}"#).message == "HTTP 400: event 2: epoch is negative")
-        #expect(mapped(500, body: #"{"message":"database down"}"#).message == "HTTP 500: database down")
+        #expect(mapped(400, body: #"{"detail":"event 2: epoch is negative","other":1}"#).message == "event 2: epoch is negative")
+        #expect(mapped(500, body: #"{"message":"database down"}"#).message == "database down")
+        #expect(mapped(500, body: #"{"error":"database down"}"#).message == #"HTTP 500: {"error":"database down"}"#)
         #expect(mapped(502, body: "  Bad Gateway\n").message == "HTTP 502: Bad Gateway")
         #expect(mapped(503).message == "HTTP 503")
         let long = mapped(500, body: String(repeating: "x", count: 5000)).message

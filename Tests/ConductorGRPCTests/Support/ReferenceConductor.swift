@@ -1,8 +1,15 @@
 import Foundation
 
-/// The project's reference conductor (Scripts/reference_conductor.py on grpcio), started on a
-/// free loopback port for one test and stopped when the test is done.
+/// The project's reference conductors, started on a free loopback port for one test and stopped
+/// when the test is done: Scripts/reference_conductor.py (grpcio), or with `protocol: .rest`
+/// Scripts/reference_rest_conductor.py (hypercorn: HTTP/1.1, and h2 over TLS). Both write the
+/// same request log.
 final class ReferenceConductor: @unchecked Sendable {
+    /// Which server: the gRPC one, or the REST one.
+    enum ServerProtocol: Sendable {
+        case grpc, rest
+    }
+
     /// One line of the server's request log.
     struct LogEntry: Sendable {
         var method: String
@@ -16,6 +23,10 @@ final class ReferenceConductor: @unchecked Sendable {
         var time: Double
         /// Custom request metadata; `-bin` values base64 (padded); repeated keys joined with ",".
         var metadata: [String: String]
+        /// The REST conductor's HTTP version ("1.1", "2"); empty from the gRPC one.
+        var httpVersion: String = ""
+        /// A submit's events were applied.
+        var applied = false
     }
 
     static let repositoryRoot: URL = {
@@ -27,15 +38,24 @@ final class ReferenceConductor: @unchecked Sendable {
     let process: Process
     let port: Int
     let logPath: String
+    let serverProtocol: ServerProtocol
+    let usesTLS: Bool
     private let workDirectory: URL
 
-    /// `grpc://127.0.0.1:PORT`
-    var url: String { "grpc://127.0.0.1:\(port)" }
+    /// `grpc://127.0.0.1:PORT`, or `http://` / `https://` for the REST server.
+    var url: String {
+        switch serverProtocol {
+        case .grpc: "\(usesTLS ? "grpcs" : "grpc")://127.0.0.1:\(port)"
+        case .rest: "\(usesTLS ? "https" : "http")://127.0.0.1:\(port)"
+        }
+    }
 
-    private init(process: Process, port: Int, logPath: String, workDirectory: URL) {
+    private init(process: Process, port: Int, logPath: String, serverProtocol: ServerProtocol, usesTLS: Bool, workDirectory: URL) {
         self.process = process
         self.port = port
         self.logPath = logPath
+        self.serverProtocol = serverProtocol
+        self.usesTLS = usesTLS
         self.workDirectory = workDirectory
     }
 
@@ -47,21 +67,25 @@ final class ReferenceConductor: @unchecked Sendable {
         try? FileManager.default.removeItem(at: workDirectory)
     }
 
-    /// Starts a server with extra command-line arguments (see `reference_conductor.py --help`).
-    static func start(_ arguments: [String] = [], port: Int = 0) async throws -> ReferenceConductor {
+    /// Starts a server with extra command-line arguments (see `reference_conductor.py --help` and
+    /// `reference_rest_conductor.py --help`).
+    static func start(_ arguments: [String] = [], port: Int = 0, protocol serverProtocol: ServerProtocol = .grpc) async throws
+        -> ReferenceConductor {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("refconductor-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let logPath = work.appendingPathComponent("requests.jsonl").path
         let process = Process()
         process.executableURL = repositoryRoot.appendingPathComponent(".venv/bin/python")
-        process.arguments = [repositoryRoot.appendingPathComponent("Scripts/reference_conductor.py").path,
+        let script = serverProtocol == .grpc ? "Scripts/reference_conductor.py" : "Scripts/reference_rest_conductor.py"
+        process.arguments = [repositoryRoot.appendingPathComponent(script).path,
                              "--port", String(port), "--log", logPath, "--exit-with-parent"] + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         let listening = try await ServerStartup.readListeningPort(stdout.fileHandleForReading)
-        return ReferenceConductor(process: process, port: listening, logPath: logPath, workDirectory: work)
+        return ReferenceConductor(process: process, port: listening, logPath: logPath, serverProtocol: serverProtocol,
+                                  usesTLS: arguments.contains("--tls-cert"), workDirectory: work)
     }
 
     /// Stops the server with SIGTERM and waits for it.
@@ -98,7 +122,9 @@ final class ReferenceConductor: @unchecked Sendable {
                 time: object["time"] as? Double ?? 0,
                 metadata: (object["metadata"] as? [String: Any] ?? [:]).mapValues { value in
                     (value as? [String])?.joined(separator: ",") ?? value as? String ?? ""
-                })
+                },
+                httpVersion: object["http_version"] as? String ?? "",
+                applied: object["applied"] as? Bool ?? false)
         }
     }
 

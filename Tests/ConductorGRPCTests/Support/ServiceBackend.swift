@@ -10,6 +10,10 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case inProcess
     /// ``ConductorClient`` connected to the reference conductor (grpcio) on loopback.
     case reference
+    /// ``ConductorClient`` in REST mode, HTTP/1.1, to the reference REST conductor on loopback.
+    case restHTTP1
+    /// ``ConductorClient`` in REST mode over TLS, where the reference REST conductor picks h2 by ALPN.
+    case restH2
 
     var testDescription: String { rawValue }
 
@@ -38,6 +42,19 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let server = try await ReferenceConductor.start(arguments)
             // No retries: the suite compares what one call answers.
             let client = try makeClient(server.url) { $0.maxRetries = 0 }
+            return RunningBackend(service: client, memory: nil, server: server)
+        case .restHTTP1, .restH2:
+            var arguments = failFirst.flatMap { ["--fail-first", "\($0.key.rawValue)=\($0.value)"] }
+            let tls = self == .restH2
+            if tls {
+                arguments += ["--tls-cert", "\(TLSTests.certificates)/server.pem", "--tls-key", "\(TLSTests.certificates)/server.key"]
+            }
+            let server = try await ReferenceConductor.start(arguments, protocol: .rest)
+            let client = try makeClient(server.url) { configuration in
+                configuration.wireProtocol = .http
+                configuration.maxRetries = 0
+                if tls { configuration.tlsCAFile = "\(TLSTests.certificates)/ca.pem" }
+            }
             return RunningBackend(service: client, memory: nil, server: server)
         }
     }

@@ -21,3 +21,15 @@ func conductorError<T>(_ body: () async throws(ConductorError) -> T) async -> Co
         return error
     }
 }
+
+/// A client of `server` in the server's protocol (REST mode for the reference REST conductor).
+func makeClient(
+    for server: ReferenceConductor,
+    timeout: Duration = .seconds(10),
+    configure: (inout ConductorConfiguration) -> Void = { _ in }
+) throws -> ConductorClient {
+    try makeClient(server.url, timeout: timeout) { configuration in
+        if server.serverProtocol == .rest { configuration.wireProtocol = .http }
+        configure(&configuration)
+    }
+}

@@ -59,15 +59,15 @@ final class CurlExchange: Sendable {
 
     /// Runs `request` (once per exchange); Task cancellation or ``cancel()`` closes its connection
     /// (HTTP/1.1) or resets its stream (HTTP/2) and ends it as `.cancelled`.
-    func run(_ request: Request) async -> Response {
+    func run(_ request: Request, on loop: RESTLoop) async -> Response {
         await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in start(request, continuation) }
+            await withUnsafeContinuation { continuation in start(request, on: loop, continuation) }
         } onCancel: {
             cancel()
         }
     }
 
-    private func start(_ request: Request, _ continuation: UnsafeContinuation<Response, Never>) {
+    private func start(_ request: Request, on loop: RESTLoop, _ continuation: UnsafeContinuation<Response, Never>) {
         let proceed = state.withLock { state -> Bool in
             if case .cancelledBeforeStart = state {
                 state = .finished
@@ -81,7 +81,7 @@ final class CurlExchange: Sendable {
             return
         }
         let context = Unmanaged.passRetained(self).toOpaque()
-        guard let handle = Self.start(request, context: context).map(Handle.init) else {
+        guard let handle = Self.start(request, on: loop, context: context).map(Handle.init) else {
             Unmanaged<CurlExchange>.fromOpaque(context).release()
             finish(with: Response(outcome: .notSent, detail: "out of memory"))
             return
@@ -106,7 +106,7 @@ final class CurlExchange: Sendable {
     }
 
     /// Hands the request to the loop, with C copies of its strings that live until the loop copied them.
-    private static func start(_ request: Request, context: UnsafeMutableRawPointer) -> OpaquePointer? {
+    private static func start(_ request: Request, on loop: RESTLoop, context: UnsafeMutableRawPointer) -> OpaquePointer? {
         var owned: [UnsafeMutablePointer<CChar>?] = []
         defer { owned.forEach { free($0) } }
         func copy(_ text: String?) -> UnsafePointer<CChar>? {
@@ -130,7 +130,7 @@ final class CurlExchange: Sendable {
                     max_response_bytes: UInt64(request.maximumResponseBytes),
                     ca_file: caFile, cert_file: certificateFile, key_file: keyFile,
                     connect_to: connectTo, unix_socket: unixSocket, connect_only: request.connectOnly)
-                return rest_call_start(&spec, CurlExchange.onComplete, context)
+                return rest_call_start(loop.pointer, &spec, CurlExchange.onComplete, context)
             }
         }
     }

@@ -33,12 +33,14 @@ final class RESTConnection: TransportConnection {
 
     private let origin: RESTOrigin
     private let tls: RESTTLSSettings
+    private let loop: RESTLoop
     private let onEvent: @Sendable (HTTP2Connection.Event) -> Void
     private let state = Locked(State())
 
-    init(origin: RESTOrigin, tls: RESTTLSSettings, onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) {
+    init(origin: RESTOrigin, tls: RESTTLSSettings, loop: RESTLoop, onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) {
         self.origin = origin
         self.tls = tls
+        self.loop = loop
         self.onEvent = onEvent
     }
 
@@ -53,7 +55,7 @@ final class RESTConnection: TransportConnection {
         let request = request(path: "/", post: false, headers: [], body: [], timeout: timeout, maximumResponseBytes: 0,
                               connectOnly: true)
         Task {
-            let response = await probe.run(request)
+            let response = await probe.run(request, on: loop)
             let ready = state.withLock { state -> Bool in
                 state.probe = nil
                 guard state.accepting, response.outcome == .complete else { return false }
@@ -91,7 +93,7 @@ final class RESTConnection: TransportConnection {
         }
         let response = await exchange.run(request(path: outgoing.path, post: outgoing.post, headers: metadata,
                                                   body: outgoing.body, timeout: timeout,
-                                                  maximumResponseBytes: maximumResponseBytes, connectOnly: false))
+                                                  maximumResponseBytes: maximumResponseBytes, connectOnly: false), on: loop)
         let (aborted, closes, downgraded) = state.withLock { state -> (Bool, Bool, Bool) in
             state.exchanges[id] = nil
             var downgraded = false

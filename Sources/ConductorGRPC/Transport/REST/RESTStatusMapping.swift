@@ -19,7 +19,6 @@ struct RESTStatusMapping {
     static let maximumMessageLength = 512
 
     init(status: Int, method: ConductorMethod, response: CurlExchange.Response, now: () -> Int64 = { Int64(time(nil)) }) {
-        let bodyMessage = Self.message(of: response.body)
         pushbackMilliseconds = nil
         switch status {
         case 300..<400:
@@ -42,14 +41,19 @@ struct RESTStatusMapping {
             pushbackMilliseconds = response.retryAfter.flatMap { Self.retryAfterMilliseconds($0, now: now()) }
         default: code = .unknown
         }
-        message = "HTTP \(status)" + (bodyMessage.isEmpty ? "" : ": " + bodyMessage)
+        message = Self.message(status: status, body: response.body)
     }
 
-    /// An error body's `detail` or `message` when it is JSON with one, else its first bytes as text.
-    static func message(of body: [UInt8]) -> String {
-        let text = RESTJSON.errorMessage(body) ?? String(decoding: body.prefix(maximumMessageLength), as: UTF8.self)
-        let trimmed = text.trimmingWhitespace()
-        return trimmed.count > maximumMessageLength ? String(trimmed.prefix(maximumMessageLength)) + "…" : trimmed
+    /// The conductor's own words when an error body is JSON with a `detail` or `message` (as a
+    /// gRPC conductor's `grpc-message`), else the status and the body's first bytes as text.
+    static func message(status: Int, body: [UInt8]) -> String {
+        if let detail = RESTJSON.errorMessage(body) { return cut(detail.trimmingWhitespace()) }
+        let text = cut(String(decoding: body.prefix(maximumMessageLength + 1), as: UTF8.self).trimmingWhitespace())
+        return text.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(text)"
+    }
+
+    private static func cut(_ text: String) -> String {
+        text.count > maximumMessageLength ? String(text.prefix(maximumMessageLength)) + "…" : text
     }
 
     /// `retry-after` as delay-seconds or an HTTP date (parsed by libcurl); anything else is ignored.

@@ -12,10 +12,18 @@ import GRPCWire
 /// server chose HTTP/1.1. The sockets themselves are libcurl's, reused across requests.
 struct RESTTransport: ConductorTransport {
     let tls: RESTTLSSettings
+    /// The client's own loop: its connections close with it.
+    let loop: RESTLoop
 
-    init(configuration: ConductorConfiguration) {
+    init(configuration: ConductorConfiguration) throws(ConductorError) {
         tls = RESTTLSSettings(caFile: configuration.tlsCAFile, certificateFile: configuration.tlsCertificateFile,
                               keyFile: configuration.tlsKeyFile)
+        loop = try RESTLoop()
+    }
+
+    /// Closes every connection of the client (requests still running end as cancelled).
+    func close() {
+        loop.close()
     }
 
     func connect(
@@ -23,7 +31,7 @@ struct RESTTransport: ConductorTransport {
         settings: TransportConnectionSettings,
         onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void
     ) -> any TransportConnection {
-        let connection = RESTConnection(origin: RESTOrigin(endpoint), tls: tls, onEvent: onEvent)
+        let connection = RESTConnection(origin: RESTOrigin(endpoint), tls: tls, loop: loop, onEvent: onEvent)
         connection.probe(timeout: settings.connectTimeout)
         return connection
     }

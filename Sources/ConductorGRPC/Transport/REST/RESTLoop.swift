@@ -1,0 +1,38 @@
+import CRESTShim
+import LockedState
+
+/// A client's REST loop (`CRESTShim`): libcurl's multi handle on a thread of its own, holding the
+/// client's connections. Closing it (``close()``, or when the transport goes away) cancels what
+/// still runs and closes every connection, so a client that shut down leaves no socket open.
+final class RESTLoop: Sendable {
+    private struct Pointer: @unchecked Sendable {
+        let value: OpaquePointer
+    }
+
+    private let loop: Pointer
+    private let closed = Locked(false)
+
+    init() throws(ConductorError) {
+        guard let loop = rest_loop_create() else {
+            throw .invalidConfiguration("cannot start the REST transport (libcurl could not be initialised, or no thread)")
+        }
+        self.loop = Pointer(value: loop)
+    }
+
+    /// For ``CurlExchange``: valid while this object lives; after ``close()`` the loop refuses new requests.
+    var pointer: OpaquePointer { loop.value }
+
+    /// Ends the loop: requests still running end as cancelled, later ones are not sent.
+    func close() {
+        let first = closed.withLock { closed -> Bool in
+            defer { closed = true }
+            return !closed
+        }
+        if first { rest_loop_close(loop.value) }
+    }
+
+    deinit {
+        close()
+        rest_loop_release(loop.value)
+    }
+}

@@ -1,0 +1,224 @@
+import ConductorGRPC
+import Foundation
+import Testing
+
+/// The REST client against the reference REST conductor: what only REST has (JSON bodies, HTTP
+/// statuses, HTTP/1.1 connections), and the resilience rules where HTTP changes how they reach the
+/// wire (a deadline or a cancellation closes the connection or resets the stream). The rules
+/// themselves are the gRPC client's, shown by the shared suites.
+@Suite(.serialized) struct RESTIntegrationTests {
+    private static let certificates = TLSTests.certificates
+
+    private func server(_ arguments: [String] = [], tls: Bool = false) async throws -> ReferenceConductor {
+        let tlsArguments = tls ? ["--tls-cert", "\(Self.certificates)/server.pem", "--tls-key", "\(Self.certificates)/server.key"] : []
+        return try await ReferenceConductor.start(arguments + tlsArguments, protocol: .rest)
+    }
+
+    private func client(_ server: ReferenceConductor, timeout: Duration = .seconds(10),
+                        configure: (inout ConductorConfiguration) -> Void = { _ in }) throws -> ConductorClient {
+        try makeClient(for: server, timeout: timeout) { configuration in
+            configuration.retryDelay = .milliseconds(5)
+            if server.usesTLS { configuration.tlsCAFile = "\(Self.certificates)/ca.pem" }
+            configure(&configuration)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func everyCallGoesOverTheExpectedHTTPVersionOnKeptAliveConnections(tls: Bool) async throws {
+        let server = try await server(tls: tls)
+        let client = try client(server)
+        for day in 1...20 { _ = try await client.dayProof(Int32(day)) }
+        _ = try await client.submit(ConductorEvent(eventType: "one", epoch: 1))
+        _ = try await client.submit(batch: [ConductorEvent(eventType: "two", epoch: 2)])
+        #expect(try await client.health() == .serving)
+        let log = server.log()
+        #expect(log.count == 23)
+        #expect(Set(log.map(\.httpVersion)) == [tls ? "2" : "1.1"])
+        #expect(Set(log.map(\.peer)).count == 1, "one keep-alive connection served every sequential call: \(Set(log.map(\.peer)))")
+        await client.shutdown()
+    }
+
+    @Test func aNonJSONAnswerIsAnInternalErrorNamingTheRoute() async throws {
+        let server = try await server(["--non-json", "GetDayProof"])
+        let client = try client(server)
+        let error = await conductorError { () async throws(ConductorError) in try await client.dayProof(3) }
+        #expect(error?.code == .internalError)
+        #expect(error?.message.contains("/day-proof/3") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("not JSON") == true, "\(error?.message ?? "")")
+        #expect(error?.attempts == 1)
+        await client.shutdown()
+    }
+
+    @Test func aGigabyteBodyIsCutOffAtTheReceiveLimit() async throws {
+        let server = try await server(["--huge-body", "GetDayProof=1G"])
+        let client = try client(server) { $0.maxReceiveMessageBytes = 1 << 20 }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = await conductorError { () async throws(ConductorError) in try await client.dayProof(3) }
+        #expect(error?.code == .resourceExhausted, "\(String(describing: error))")
+        #expect(error?.attempts == 1)
+        #expect(clock.now - started < .seconds(5), "the transfer stopped at the limit, not after a gigabyte")
+        let entry = await server.waitForLog { $0.method == "GetDayProof" }
+        #expect(entry?.outcome == "cancelled", "the server saw the client leave")
+        await client.shutdown()
+    }
+
+    @Test func redirectsUnsupportedMediaTypeAndAProxys404AreNotRetriedAndSaySo() async throws {
+        let moved = try await server(["--status", "GetDayProof=302"])
+        let client = try client(moved)
+        let redirect = await conductorError { () async throws(ConductorError) in try await client.dayProof(3) }
+        #expect(redirect?.code == .unknown)
+        #expect(redirect?.message.contains("redirect to /moved/day-proof/3 not followed") == true, "\(redirect?.message ?? "")")
+        #expect(redirect?.attempts == 1)
+        await client.shutdown()
+
+        let proxy = try await server(["--status", "GetDayProof=404", "--status-body", "<h1>Not Found</h1>", "--status-content-type", "text/html"])
+        let proxied = try self.client(proxy)
+        let notThere = await conductorError { () async throws(ConductorError) in try await proxied.dayProof(3) }
+        #expect(notThere?.code == .unimplemented, "a 404 without JSON is a wrong route, not a day without proof")
+        #expect(notThere?.message == "HTTP 404: <h1>Not Found</h1>")
+        let again = await conductorError { () async throws(ConductorError) in try await proxied.dayProof(3) }
+        #expect(again?.code == .unimplemented)
+        #expect(proxy.log().count == 2, "UNIMPLEMENTED is never cached")
+        await proxied.shutdown()
+    }
+
+    @Test func retryAfterIsThePushback() async throws {
+        let immediate = try await server(["--error", "GetDayProof=429", "--retry-after", "0"])
+        let retrying = try client(immediate) { $0.maxRetries = 2 }
+        let exhausted = await conductorError { () async throws(ConductorError) in try await retrying.dayProof(3) }
+        #expect(exhausted?.code == .resourceExhausted)
+        #expect(exhausted?.attempts == 3)
+        #expect(immediate.log().count == 3)
+        await retrying.shutdown()
+
+        // A pushback beyond the call's deadline ends the call at once: no attempt is wasted.
+        let later = try await server(["--error", "GetDayProof=429", "--retry-after", "30"])
+        let waiting = try client(later, timeout: .seconds(2)) { $0.maxRetries = 2 }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let pushedBack = await conductorError { () async throws(ConductorError) in try await waiting.dayProof(3) }
+        #expect(pushedBack?.code == .resourceExhausted)
+        #expect(pushedBack?.attempts == 1)
+        #expect(clock.now - started < .seconds(2))
+        #expect(later.log().count == 1)
+        await waiting.shutdown()
+    }
+
+    @Test(arguments: [false, true])
+    func aDeadlineEndsTheRequestOnTheWire(tls: Bool) async throws {
+        let server = try await server(["--delay", "GetDayProof=5"], tls: tls)
+        let client = try client(server) { $0.maxRetries = 0 }
+        let error = await conductorError { () async throws(ConductorError) in
+            try await client.dayProof(3, options: ConductorCallOptions(timeout: .milliseconds(300)))
+        }
+        #expect(error?.kind == .deadlineExceeded)
+        // The client still serves the next call; over HTTP/2 it carries the reset that libcurl
+        // 7.88 queued (an HTTP/1.1 connection closed at once).
+        #expect(try await client.health() == .serving)
+        let entry = await server.waitForLog { $0.method == "GetDayProof" }
+        #expect(entry?.outcome == "cancelled", "the server saw the \(tls ? "stream reset" : "connection closed")")
+        await client.shutdown()
+    }
+
+    @Test(arguments: [false, true])
+    func cancellingTheCallerEndsTheRequestOnTheWire(tls: Bool) async throws {
+        let server = try await server(["--delay", "SubmitEvent=5"], tls: tls)
+        let client = try client(server)
+        let call = Task { () async -> ConductorError? in
+            await conductorError { () async throws(ConductorError) in try await client.submit(ConductorEvent(eventType: "x", epoch: 1)) }
+        }
+        _ = await server.waitForLog(timeout: .milliseconds(300)) { _ in false } // give the request time to arrive
+        call.cancel()
+        let error = await call.value
+        #expect(error?.kind == .cancelled)
+        // libcurl 7.88 queues an HTTP/2 reset and sends it with the connection's next frames.
+        if tls { _ = try await client.dayProof(1) }
+        let entry = await server.waitForLog { $0.method == "SubmitEvent" }
+        #expect(entry?.outcome == "cancelled")
+        #expect(entry?.applied == false)
+        await client.shutdown()
+    }
+
+    @Test func anUnreachableConductorIsAConnectionFailureNamingIt() async throws {
+        let server = try await server()
+        let url = server.url
+        server.stop()
+        var configuration = try ConductorConfiguration(baseURL: url)
+        configuration.wireProtocol = .http
+        configuration.maxRetries = 1
+        configuration.retryDelay = .milliseconds(5)
+        configuration.timeout = .seconds(5)
+        let client = try ConductorClient(configuration: configuration)
+        let error = await conductorError { () async throws(ConductorError) in try await client.dayProof(3) }
+        #expect(error?.kind == .connectionFailed)
+        #expect(error?.code == .unavailable)
+        #expect(error?.message.contains("127.0.0.1:\(server.port)") == true, "\(error?.message ?? "")")
+        await client.shutdown()
+    }
+
+    @Test func aServerCertificateFromAnotherCAIsRejected() async throws {
+        let server = try await server(tls: true)
+        let client = try client(server) { configuration in
+            configuration.tlsCAFile = nil // the system trust store does not know the test CA
+            configuration.maxRetries = 0
+        }
+        let error = await conductorError { () async throws(ConductorError) in try await client.dayProof(3) }
+        #expect(error?.kind == .connectionFailed)
+        #expect(error?.message.lowercased().contains("certificate") == true, "\(error?.message ?? "")")
+        #expect(server.log().isEmpty)
+        await client.shutdown()
+    }
+
+    @Test func mutualTLSAndBearerTokensAndMetadataReachTheConductor() async throws {
+        let token = FileManager.default.temporaryDirectory.appendingPathComponent("rest-token-\(UUID().uuidString)").path
+        try "s3cret".write(toFile: token, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: token) }
+        let server = try await server(["--tls-client-ca", "\(Self.certificates)/ca.pem", "--require-client-cert",
+                                       "--token-file", token], tls: true)
+        let client = try client(server) { configuration in
+            configuration.tlsCertificateFile = "\(Self.certificates)/client.pem"
+            configuration.tlsKeyFile = "\(Self.certificates)/client.key"
+            configuration.authTokenFile = token
+            configuration.metadata = try! ConductorMetadata(parsing: "x-tenant=blue", variable: "test")
+        }
+        #expect(try await client.dayProof(2).dayNumber == 2)
+        let entry = try #require(server.log().first)
+        #expect(entry.metadata["x-tenant"] == "blue")
+        #expect(entry.outcome == "ok")
+        await client.shutdown()
+
+        let anonymous = try self.client(server) { configuration in
+            configuration.tlsCertificateFile = "\(Self.certificates)/client.pem"
+            configuration.tlsKeyFile = "\(Self.certificates)/client.key"
+        }
+        let refused = await conductorError { () async throws(ConductorError) in try await anonymous.dayProof(2) }
+        #expect(refused?.code == .unauthenticated)
+        await anonymous.shutdown()
+    }
+
+    @Test func failoverAcrossTwoRESTConductorsWhenOneIsKilled() async throws {
+        let first = try await server()
+        let second = try await server()
+        var configuration = try ConductorConfiguration(baseURL: "\(first.url),\(second.url)")
+        configuration.wireProtocol = .http
+        configuration.retryDelay = .milliseconds(5)
+        configuration.timeout = .seconds(10)
+        configuration.circuitBreakerThreshold = 3
+        let client = try ConductorClient(configuration: configuration)
+        for day in 1...20 { _ = try await client.dayProof(Int32(day)) }
+        #expect(!first.log().isEmpty && !second.log().isEmpty, "calls are spread over both")
+        first.kill()
+        var failures = 0
+        for index in 1...200 {
+            do throws(ConductorError) {
+                _ = try await client.submit(ConductorEvent(eventType: "after-kill", epoch: Int32(index)))
+            } catch {
+                failures += 1
+            }
+        }
+        #expect(failures == 0, "every call after the kill was answered by the survivor")
+        #expect(second.log().filter { $0.method == "SubmitEvent" && $0.outcome == "ok" }.count == 200)
+        await client.shutdown()
+    }
+}
