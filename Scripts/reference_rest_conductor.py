@@ -95,6 +95,12 @@ CODE_OF_STATUS = {
     415: "INTERNAL", 409: "ABORTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE",
     504: "UNAVAILABLE",
 }
+# --error also takes a gRPC code name, as the gRPC conductor does: the status a REST conductor
+# answers for it, so that one test can run against either conductor.
+STATUS_OF_CODE = {
+    "INVALID_ARGUMENT": 400, "UNAUTHENTICATED": 401, "PERMISSION_DENIED": 403, "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503, "RESOURCE_EXHAUSTED": 429, "INTERNAL": 500, "ABORTED": 409,
+}
 NON_JSON_BODY = b"<html>not json</html>"
 # Answers that have neither content nor a content-length (RFC 9110, 6.4.1 and 8.6).
 NO_CONTENT_STATUSES = (204, 304)
@@ -466,8 +472,8 @@ def parse_config(args: argparse.Namespace, parser: argparse.ArgumentParser) -> R
         for item in args.error:
             method, value = split_method_value(item, METHODS)
             status_text, _, rate_text = value.partition(":")
-            config.errors[method] = ErrorRule(parse_http_status(status_text, 400),
-                                              float(rate_text) if rate_text else 1.0)
+            status = STATUS_OF_CODE.get(status_text.upper()) or parse_http_status(status_text, 400)
+            config.errors[method] = ErrorRule(status, float(rate_text) if rate_text else 1.0)
         for item in args.fail_first:
             method, value = split_method_value(item, METHODS)
             config.fail_first[method] = int(value)
@@ -517,7 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--delay", action="append", default=[], metavar="METHOD=SECONDS",
         help="wait before answering (a client leaving meanwhile is logged as cancelled)")
     add("--error", action="append", default=[], metavar="METHOD=HTTPSTATUS[:RATE]",
-        help="answer HTTPSTATUS (400..599) with {\"detail\": \"injected <CODE>\"}, to a RATE "
+        help="answer HTTPSTATUS (400..599, or a gRPC code name such as UNAVAILABLE for its status: "
+             + ", ".join(f"{code} {status}" for code, status in STATUS_OF_CODE.items())
+             + ") with {\"detail\": \"injected <CODE>\"}, to a RATE "
              "fraction of requests (default all), drawn with --seed")
     add("--retry-after", metavar="VALUE",
         help="add `retry-after: VALUE` (seconds or an HTTP date) to --error and --fail-first answers")

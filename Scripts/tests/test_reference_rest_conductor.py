@@ -416,6 +416,11 @@ class FaultInjectionTest(TempDirTest):
         self.assertEqual(first, second)
         self.assertEqual(set(first), {200, 500})
 
+    def test_error_takes_a_grpc_code_name_for_its_status(self):
+        with RestConductorProcess("--error", "GetDayProof=unavailable", "--error", "SubmitEvent=INVALID_ARGUMENT") as server:
+            self.assertEqual(server.get("/day-proof/1").status, 503)
+            self.assertEqual(server.post("/events", event()).status, 400)
+
     def test_token_file(self):
         token = self.tmp / "token"
         token.write_text("s3cret\n")
