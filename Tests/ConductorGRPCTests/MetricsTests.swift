@@ -40,6 +40,33 @@ import Testing
         await client.shutdown()
     }
 
+    @Test func theRESTClientRecordsTheSameSeriesWithItsProtocolAsPoolAndClientType() async throws {
+        let server = try await ReferenceConductor.start(["--fail-first", "GetDayProof=1"], protocol: .rest)
+        let metrics = TestMetrics()
+        var configuration = try ConductorConfiguration(baseURL: server.url)
+        configuration.wireProtocol = .http
+        configuration.retryDelay = .milliseconds(5)
+        configuration.healthCheckInterval = nil
+        let client = try ConductorClient(configuration: configuration, metricsFactory: metrics)
+
+        _ = try await client.dayProof(1)                 // UNAVAILABLE once, retried, then ok
+        _ = try await client.dayProof(1)                 // hit
+        _ = await conductorError { () async throws(ConductorError) in try await client.dayProof(5000) } // NOT_FOUND
+        _ = try await client.submit(batch: [ConductorEvent(eventType: "m", epoch: 1)])
+
+        #expect(metrics.requests("GetDayProof", "success", "OK") == 1)
+        #expect(metrics.requests("GetDayProof", "error", "NOT_FOUND") == 1)
+        #expect(metrics.requests("SubmitEventsBatch", "success", "OK") == 1)
+        #expect(metrics.counterTotal(label: "bridge_conductor_retries_total",
+                                     dimensions: [("method", "GetDayProof"), ("reason", "UNAVAILABLE")]) == 1)
+        let breaker = try metrics.expectGauge("bridge_conductor_circuit_breaker_state",
+                                              [("client_type", "http"), ("endpoint", "127.0.0.1:\(server.port)")])
+        #expect(breaker.lastValue == 0)
+        let pool = try metrics.expectGauge("bridge_conductor_connection_pool_size", [("pool_type", "http")])
+        #expect(pool.lastValue == 1, "one HTTP/1.1 connection served the calls one at a time")
+        await client.shutdown()
+    }
+
     @Test func openBreakerIsCountedAndShownAsOne() async throws {
         let server = try await ReferenceConductor.start(["--error", "HealthCheck=UNAVAILABLE"])
         let metrics = TestMetrics()

@@ -95,7 +95,7 @@ final class ConductorMetrics: Sendable {
         case .open: value = 1
         case .halfOpen: value = 2
         }
-        let gauge = gauge("bridge_conductor_circuit_breaker_state", [("client_type", "grpc"), ("endpoint", endpoint)])
+        let gauge = gauge("bridge_conductor_circuit_breaker_state", [("client_type", poolType), ("endpoint", endpoint)])
         recordInOrder("breaker|" + endpoint, sequence: sequence) { gauge.record(value) }
     }
 
