@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# valgrind memcheck on conductor-smoke against the reference conductor, over cleartext and over
-# TLS: fails on any memory error or leak whose stack passes through the C shim or the protobuf-c
-# code (leaks and errors of the Swift runtime and system libraries are counted, not judged).
+# valgrind memcheck on conductor-smoke against the reference conductors, over cleartext and over
+# TLS, gRPC and REST: fails on any memory error or leak whose stack passes through the C shims or
+# the protobuf-c code (leaks and errors of the Swift runtime and system libraries are counted, not
+# judged).
 #
 #   Scripts/memcheck.sh [SECONDS]    load phase length after the four checks (default 2)
 #
@@ -22,18 +23,18 @@ objcopy --strip-debug "$(swift build --show-bin-path)/conductor-smoke" "$out/con
 cc -O2 -shared -fPIC -o "$out/sigsuspend_copy.so" Benchmarks/profiling/sigsuspend_copy.c
 Scripts/make-test-certificates.sh "$out/certs" >/dev/null
 # The functions a record must pass through to count as ours.
-nm --defined-only "$(swift build --show-bin-path)"/{CNGHTTP2Shim,CConductorProto}.build/*.o |
+nm --defined-only "$(swift build --show-bin-path)"/{CNGHTTP2Shim,CRESTShim,CConductorProto}.build/*.o |
   awk '$2 ~ /^[Tt]$/ {print $3}' | sort -u >"$out/our-c-functions.txt"
 
 server_pid=""
 stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 trap stop_server EXIT
 
-# start_server LOG [reference_conductor.py options]: starts it in this shell and sets `port`.
+# start_server SCRIPT LOG [options]: starts a reference conductor in this shell and sets `port`.
 start_server() {
-  local log=$1
-  shift
-  .venv/bin/python Scripts/reference_conductor.py --port 0 --exit-with-parent "$@" >"$log" 2>/dev/null &
+  local script=$1 log=$2
+  shift 2
+  .venv/bin/python "$script" --port 0 --exit-with-parent "$@" >"$log" 2>/dev/null &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q LISTENING "$log" && break; sleep 0.1; done
   port=$(awk '/LISTENING/ {print $2}' "$log")
@@ -41,15 +42,18 @@ start_server() {
 }
 
 status=0
-for transport in cleartext tls; do
-  if [ "$transport" = tls ]; then
-    start_server "$out/server-$transport.log" --tls-cert "$out/certs/server.pem" --tls-key "$out/certs/server.key"
-    target="grpcs://127.0.0.1:$port"
-    export CONDUCTOR_TLS_CA_FILE="$out/certs/ca.pem"
-  else
-    start_server "$out/server-$transport.log"
-    target="grpc://127.0.0.1:$port"
-  fi
+tls_files=(--tls-cert "$out/certs/server.pem" --tls-key "$out/certs/server.key")
+export CONDUCTOR_TLS_CA_FILE="$out/certs/ca.pem"
+for transport in cleartext tls rest rest-tls; do
+  export CONDUCTOR_PROTOCOL=grpc
+  case "$transport" in
+    cleartext) start_server Scripts/reference_conductor.py "$out/server-$transport.log"; target="grpc://127.0.0.1:$port" ;;
+    tls) start_server Scripts/reference_conductor.py "$out/server-$transport.log" "${tls_files[@]}"; target="grpcs://127.0.0.1:$port" ;;
+    rest) start_server Scripts/reference_rest_conductor.py "$out/server-$transport.log"; target="http://127.0.0.1:$port"
+      export CONDUCTOR_PROTOCOL=http ;;
+    rest-tls) start_server Scripts/reference_rest_conductor.py "$out/server-$transport.log" "${tls_files[@]}"
+      target="https://127.0.0.1:$port"; export CONDUCTOR_PROTOCOL=http ;;
+  esac
   report="$out/$transport.txt"
   echo "==> memcheck: conductor-smoke against $target (report: $report)"
   # Timeouts are generous: the program runs some 50 times slower under valgrind.

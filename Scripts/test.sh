@@ -93,12 +93,25 @@ for scenario in unary concurrent batch submit cached; do
 done
 kill "$bench_server"
 wait "$bench_server" 2>/dev/null || true
+.venv/bin/python Scripts/reference_rest_conductor.py --port 0 --exit-with-parent >"$bench_out" 2>/dev/null &
+bench_server=$!
+for _ in $(seq 1 100); do grep -q LISTENING "$bench_out" && break; sleep 0.1; done
+bench_port=$(awk '/LISTENING/ {print $2}' "$bench_out")
+for scenario in unary concurrent batch submit; do
+  CONDUCTOR_PROTOCOL=http "$(swift build --show-bin-path)/conductor-bench" --target "http://127.0.0.1:$bench_port" \
+    --scenario "$scenario" --calls 300
+done
+kill "$bench_server"
+wait "$bench_server" 2>/dev/null || true
 
-step "valgrind memcheck of conductor-smoke (cleartext and TLS): nothing lost or misused by the C shim"
+step "valgrind memcheck of conductor-smoke (gRPC and REST, cleartext and TLS): nothing lost or misused by the C shims"
 Scripts/memcheck.sh 1
 
 step "smoke run against the reference conductor"
 SMOKE_CONFIGURATION=debug Scripts/smoke.sh --duration 2
+
+step "smoke run against the reference REST conductor (CONDUCTOR_PROTOCOL=http)"
+CONDUCTOR_PROTOCOL=http SMOKE_CONFIGURATION=debug Scripts/smoke.sh --duration 2
 
 step "example service (Examples/EventRelay) against the reference conductor"
 Scripts/example.sh
