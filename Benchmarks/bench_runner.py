@@ -1,17 +1,26 @@
-"""Runs every client × scenario against one bench-server and writes the measurements as TSV.
+"""Runs every client × scenario against one server per protocol and writes the measurements as TSV.
 
 Called by Scripts/bench.sh after it has built everything (see Benchmarks/README.md). Standard
 library only; the report (bench_report.py) is printed and plotted from the TSV afterwards.
 
-For each run, scenario and client: the server (pinned to one core) keeps running, the client is
-started pinned to the other core, and the runner records
+The gRPC scenarios run against bench-server, the REST ones against the reference REST conductor
+(Scripts/reference_rest_conductor.py, through Benchmarks/rest_bench_conductor.py: hypercorn, one
+process; plain HTTP, and TLS with ALPN h2 for rest-get-h2, with certificates from
+Scripts/make-test-certificates.sh). Each server is started the first time a scenario needs it and
+keeps running. For each run, scenario and client: the server
+(pinned to one core) keeps running, the client is started pinned to the other core, and the runner
+records
 - what the client printed (its RESULT line; for h2load its summary and per-request log),
 - the client's CPU time and context switches (voluntary + involuntary, all threads) from wait4's
-  rusage: CPU exact to the microsecond; a context switch is a wake-up, the main cost of thread handoffs,
+  rusage: CPU exact to the microsecond; a context switch is a wake-up, the main cost of thread handoffs.
+  A client that prints `cpu_us` (the Python REST peers, Benchmarks/rest_peer.py: their own rusage
+  over the measured window, without the interpreter's start-up) is taken at its word for CPU/call,
 - the client's peak RSS (VmHWM) and its RSS a second in and at the end, sampled from
   /proc/PID/status every 0.2 s (wait4's ru_maxrss is no good here: on Linux it also counts the
   forked runner's memory from before the exec),
-- the server's CPU time (/proc/PID/stat) and its RPC count (SIGUSR1 → STATS line) over the run,
+- the server's CPU time (/proc/PID/stat) and its RPC count over the run (bench-server: SIGUSR1 →
+  STATS line; the REST conductor: lines of its request log, which also tell the connections the
+  client opened (distinct `peer`s) and the HTTP versions (`http_version`): the row's note),
 - the CPU that everything else on the machine used meanwhile (/proc/stat busy time less the client's
   and the server's): other people's builds and tests show up here, so a reader can tell a noisy
   measurement from a quiet one.
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -31,22 +41,37 @@ import tempfile
 import time
 from pathlib import Path
 
-CLIENTS = ("h2load", "cpp", "grpc-swift", "ours")
-SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached")
-# (a)–(e) of the issue: scenario → (concurrency, events per call, RPC method).
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = ("h2load", "cpp", "grpc-swift", "ours", "httpx", "aiohttp")
+GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached")
+REST_SCENARIOS = ("rest-get", "rest-get-h2", "rest-get-1")
+SCENARIOS = GRPC_SCENARIOS + REST_SCENARIOS
+# --scenario also takes these names for groups of scenarios.
+SCENARIO_GROUPS = {"all": SCENARIOS, "grpc": GRPC_SCENARIOS, "rest": REST_SCENARIOS}
+# (a)–(e) of the issue, then the REST rows: scenario → (concurrency, events per call, RPC method).
 SCENARIO_SHAPE = {
     "unary": (1, 1, "GetDayProof"),
     "concurrent": (64, 1, "GetDayProof"),
     "batch": (8, 100, "SubmitEventsBatch"),
     "submit": (64, 1, "SubmitEvent"),
     "cached": (1, 1, "GetDayProof"),
+    # GET /day-proof/7 over HTTP/1.1 keep-alive (16 connections), over h2 with TLS (one connection,
+    # 16 streams), and one request at a time (latency).
+    "rest-get": (16, 1, "GetDayProof"),
+    "rest-get-h2": (16, 1, "GetDayProof"),
+    "rest-get-1": (1, 1, "GetDayProof"),
 }
-# Which clients can run which scenario: cached lookups exist only in our client.
+# The REST scenarios served over https (ALPN picks h2); the others use plain http (HTTP/1.1).
+REST_TLS_SCENARIOS = {"rest-get-h2"}
+# Which clients can run which scenario: cached lookups exist only in our client; aiohttp speaks
+# HTTP/1.1 only; the C++ and grpc-swift-2 clients speak gRPC only.
 SUPPORTED = {
-    "h2load": {"unary", "concurrent", "batch", "submit"},
+    "h2load": {"unary", "concurrent", "batch", "submit", *REST_SCENARIOS},
     "cpp": {"unary", "concurrent", "batch", "submit"},
     "grpc-swift": {"unary", "concurrent", "batch", "submit"},
     "ours": set(SCENARIOS),
+    "httpx": set(REST_SCENARIOS),
+    "aiohttp": {"rest-get", "rest-get-1"},
 }
 TSV_COLUMNS = (
     "run", "client", "scenario", "concurrency", "calls", "events", "errors", "seconds",
@@ -124,35 +149,39 @@ def memory_kib_of(pid: int) -> tuple[int, int] | None:
         return None
 
 
-class Server:
-    """bench-server pinned to one core; reports its CPU time and RPC count on demand."""
+@dataclasses.dataclass
+class Activity:
+    """What a server saw while one client ran."""
+    rpcs: int
+    note: str = ""  # the REST conductor's: connections and HTTP versions
+    failures: int = 0  # the REST conductor's: answers other than 2xx
 
-    def __init__(self, binary: Path, core: str, workdir: Path):
-        self.log_path = workdir / "server.log"
+
+class Server:
+    """A server pinned to one core, started by `command`, that prints `LISTENING <port>`."""
+
+    def __init__(self, name: str, command: list[str], core: str, workdir: Path):
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(["taskset", "-c", core, str(binary), "--port", "0"],
+        self.process = subprocess.Popen(["taskset", "-c", core, *command],
                                         stdout=self.log, stderr=subprocess.STDOUT)
         self.port = int(self._wait_for_line(r"^LISTENING (\d+)$", lines_before=0).group(1))
 
     def _lines(self) -> list[str]:
         return self.log_path.read_text().splitlines()
 
-    def _wait_for_line(self, pattern: str, lines_before: int) -> re.Match:
-        deadline = time.monotonic() + 10
+    def _wait_for_line(self, pattern: str, lines_before: int, seconds: float = 10) -> re.Match:
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             for line in self._lines()[lines_before:]:
                 match = re.match(pattern, line)
                 if match:
                     return match
             if self.process.poll() is not None:
-                raise RuntimeError(f"bench-server exited: {self.log_path.read_text()}")
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()}")
             time.sleep(0.01)
-        raise RuntimeError(f"bench-server did not print {pattern!r}")
-
-    def rpc_count(self) -> int:
-        before = len(self._lines())
-        self.process.send_signal(signal.SIGUSR1)
-        return int(self._wait_for_line(r"^STATS rpcs=(\d+)", lines_before=before).group(1))
+        raise RuntimeError(f"{self.name} did not print {pattern!r}: {self.log_path.read_text()[-2000:]}")
 
     def cpu_seconds(self) -> float:
         return cpu_seconds_of(self.process.pid)
@@ -167,6 +196,60 @@ class Server:
         self.log.close()
 
 
+class GRPCServer(Server):
+    """bench-server: counts the RPCs it served (SIGUSR1 → `STATS rpcs=…`)."""
+
+    def __init__(self, binary: Path, core: str, workdir: Path):
+        super().__init__("bench-server", [str(binary), "--port", "0"], core, workdir)
+
+    def rpc_count(self) -> int:
+        before = len(self._lines())
+        self.process.send_signal(signal.SIGUSR1)
+        return int(self._wait_for_line(r"^STATS rpcs=(\d+)", lines_before=before).group(1))
+
+    def mark(self) -> int:
+        return self.rpc_count()
+
+    def activity_since(self, mark: int) -> Activity:
+        return Activity(self.rpc_count() - mark)
+
+
+class RESTServer(Server):
+    """The reference REST conductor; its request log (one JSON line per request, written before the
+    answer) counts the requests and tells the connections and HTTP versions they came on."""
+
+    def __init__(self, python: str, script: Path, core: str, workdir: Path, tls: tuple[Path, Path] | None):
+        name = "rest-conductor-tls" if tls else "rest-conductor"
+        self.request_log = workdir / f"{name}-requests.jsonl"
+        command = [python, str(script), "--port", "0", "--log", str(self.request_log), "--exit-with-parent"]
+        if tls:
+            command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+        self.scheme = "https" if tls else "http"
+        super().__init__(name, command, core, workdir)
+
+    # Python starts slowly on a busy machine (protobuf, hypercorn): it gets longer to say LISTENING.
+    def _wait_for_line(self, pattern: str, lines_before: int, seconds: float = 60) -> re.Match:
+        return super()._wait_for_line(pattern, lines_before, seconds)
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def mark(self) -> int:
+        return self.request_log.stat().st_size if self.request_log.exists() else 0
+
+    def activity_since(self, mark: int) -> Activity:
+        if not self.request_log.exists():
+            return Activity(0, "conns=0")
+        with open(self.request_log, "rb") as log:
+            log.seek(mark)
+            entries = [json.loads(line) for line in log.read().splitlines() if line.strip()]
+        peers = {entry.get("peer") for entry in entries}
+        versions = sorted({str(entry.get("http_version")) for entry in entries})
+        failures = sum(1 for entry in entries if not 200 <= (entry.get("status") or 0) < 300)
+        return Activity(len(entries), f"conns={len(peers)} http={'+'.join(versions) or 'none'}", failures)
+
+
 @dataclasses.dataclass
 class ClientRun:
     stdout: str
@@ -178,11 +261,12 @@ class ClientRun:
     rss_growth_kib: int | None
 
 
-def run_client(command: list[str], core: str, workdir: Path, timeout: float) -> ClientRun:
+def run_client(command: list[str], core: str, workdir: Path, timeout: float,
+               environment: dict[str, str] | None = None) -> ClientRun:
     """Runs a client pinned to `core`, sampling its RSS, and returns its output and rusage."""
     out_path, err_path = workdir / "client.out", workdir / "client.err"
     with open(out_path, "w") as out, open(err_path, "w") as err:
-        process = subprocess.Popen(["taskset", "-c", core, *command], stdout=out, stderr=err)
+        process = subprocess.Popen(["taskset", "-c", core, *command], stdout=out, stderr=err, env=environment)
     started = time.monotonic()
     rss_at_one_second = last_rss = None
     peak_kib = 0
@@ -216,6 +300,8 @@ class Measurement:
     p50_us: float
     p99_us: float
     note: str = ""
+    # The client's own CPU time over its measured window, when it reports one (`cpu_us`).
+    cpu_seconds: float | None = None
 
 
 def parse_result_line(stdout: str) -> Measurement:
@@ -223,8 +309,10 @@ def parse_result_line(stdout: str) -> Measurement:
         if line.startswith("RESULT "):
             fields = dict(item.split("=", 1) for item in line.split()[1:])
             note = f"served={fields['served']}" if "served" in fields else ""
+            cpu = float(fields["cpu_us"]) / 1e6 if "cpu_us" in fields else None
             return Measurement(int(fields["calls"]), int(fields["events"]), int(fields["errors"]),
-                               float(fields["seconds"]), float(fields["p50_us"]), float(fields["p99_us"]), note)
+                               float(fields["seconds"]), float(fields["p50_us"]), float(fields["p99_us"]), note,
+                               cpu)
     raise ValueError(f"no RESULT line in: {stdout!r}")
 
 
@@ -235,18 +323,27 @@ def percentile(sorted_values: list[int], fraction: float) -> float:
     return float(sorted_values[rank - 1])
 
 
-def parse_h2load(stdout: str, log_path: Path, events_per_call: int) -> Measurement:
-    requests = re.search(r"requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, "
+def parse_h2load(stdout: str, log_path: Path, events_per_call: int, server_failures: int | None = None) -> Measurement:
+    """h2load's summary: `done` counts the requests answered, `errored` those that got no answer
+    (connection lost, or never sent), `failed` both those and the answers without a 2xx status.
+
+    With `server_failures` (the non-2xx answers the REST conductor logged), the HTTP-level failures
+    are taken from the server: h2load's HTTP/1.1 parser reads no status from a status line without
+    a reason phrase (`HTTP/1.1 200 `, which hypercorn sends), and so counts every answer as failed.
+    """
+    requests = re.search(r"requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, "
                          r"(\d+) errored, (\d+) timeout", stdout)
     finished = re.search(r"finished in ([\d.]+)(ms|s),", stdout)
     if not requests or not finished:
         raise ValueError(f"cannot parse h2load output: {stdout!r}")
-    succeeded = int(requests.group(1))
-    errors = sum(int(requests.group(i)) for i in (2, 3, 4))
+    done, failed, errored = int(requests.group(1)), int(requests.group(3)), int(requests.group(4))
+    errors = failed if server_failures is None else errored + server_failures
+    calls = done + errored
     seconds = float(finished.group(1)) / (1000 if finished.group(2) == "ms" else 1)
     latencies = sorted(int(line.split("\t")[2]) for line in log_path.read_text().splitlines() if line.count("\t") >= 2)
-    return Measurement(succeeded, succeeded * events_per_call, errors, seconds,
-                       percentile(latencies, 0.50), percentile(latencies, 0.99))
+    return Measurement(calls, calls * events_per_call, errors, seconds,
+                       percentile(latencies, 0.50), percentile(latencies, 0.99),
+                       "" if server_failures is None else "status=server-log")
 
 
 @dataclasses.dataclass
@@ -255,6 +352,44 @@ class Binaries:
     cpp_client: Path
     grpc_swift_peer: Path
     ours: Path
+    python: str
+    rest_server: Path
+    rest_peer: Path
+    make_certificates: Path
+
+
+# Every REST client asks for the day the gRPC scenarios ask for.
+REST_PATH = "/day-proof/7"
+
+
+def rest_client_command(client: str, scenario: str, server: RESTServer, duration: float, binaries: Binaries,
+                        workdir: Path, ca_file: Path | None) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of a client in a REST scenario."""
+    concurrency = SCENARIO_SHAPE[scenario][0]
+    h2 = scenario in REST_TLS_SCENARIOS
+    url = server.base_url + REST_PATH
+    environment = dict(os.environ)
+    if client == "h2load":
+        # HTTP/1.1: a connection per request in flight (`--h1 -c N -m 1`); h2: one connection with
+        # N streams (ALPN picks h2; h2load does not verify the certificate).
+        shape = ["-c", "1", "-m", str(concurrency)] if h2 else ["--h1", "-c", str(concurrency), "-m", "1"]
+        return (["h2load", "-D", f"{round(duration * 1000)}ms", "-t", "1", *shape,
+                 "-H", "accept: application/json", f"--log-file={workdir / 'h2load.log'}", url], environment)
+    if client == "ours":
+        # The REST client: the protocol from the environment, the base URL from --target. `unary`
+        # is conductor-bench's dayProof(7) with .reload: every call goes on the wire.
+        environment["CONDUCTOR_PROTOCOL"] = "http"
+        if ca_file:
+            environment["CONDUCTOR_TLS_CA_FILE"] = str(ca_file)
+        return ([str(binaries.ours), "--target", server.base_url, "--scenario", "unary",
+                 "--concurrency", str(concurrency), "--duration", str(duration)], environment)
+    command = [binaries.python, str(binaries.rest_peer), "--client", client, "--url", url, "--scenario", scenario,
+               "--concurrency", str(concurrency), "--duration", str(duration), "--warmup", "0"]
+    if h2:
+        command += ["--h2"]
+    if ca_file:
+        command += ["--ca", str(ca_file)]
+    return command, environment
 
 
 def client_command(client: str, scenario: str, port: int, duration: float, binaries: Binaries,
@@ -273,21 +408,28 @@ def client_command(client: str, scenario: str, port: int, duration: float, binar
     return [str(binary), *common]
 
 
-def measure(client: str, scenario: str, run: int, server: Server, duration: float, binaries: Binaries,
-            workdir: Path, bodies: dict[str, Path], client_core: str) -> dict:
+def measure(client: str, scenario: str, run: int, server: GRPCServer | RESTServer, duration: float,
+            binaries: Binaries, workdir: Path, bodies: dict[str, Path], client_core: str,
+            ca_file: Path | None = None) -> dict:
     concurrency, events_per_call, _ = SCENARIO_SHAPE[scenario]
-    command = client_command(client, scenario, server.port, duration, binaries, workdir, bodies)
+    if isinstance(server, RESTServer):
+        command, environment = rest_client_command(client, scenario, server, duration, binaries, workdir, ca_file)
+    else:
+        command = client_command(client, scenario, server.port, duration, binaries, workdir, bodies)
+        environment = {**os.environ, "CONDUCTOR_PROTOCOL": "grpc"}
     (workdir / "h2load.log").unlink(missing_ok=True)  # h2load appends to an existing log
-    rpcs_before, server_cpu_before = server.rpc_count(), server.cpu_seconds()
+    server_mark, server_cpu_before = server.mark(), server.cpu_seconds()
     busy_before, started = machine_busy_seconds(), time.monotonic()
-    result = run_client(command, client_core, workdir, timeout=duration * 3 + 30)
+    result = run_client(command, client_core, workdir, timeout=duration * 3 + 60, environment=environment)
     busy, wall = machine_busy_seconds() - busy_before, time.monotonic() - started
     server_cpu = server.cpu_seconds() - server_cpu_before
     other_cpu = max(0.0, busy - server_cpu - result.cpu_seconds)
-    server_rpcs = server.rpc_count() - rpcs_before
+    activity = server.activity_since(server_mark)
     try:
         if client == "h2load":
-            measurement = parse_h2load(result.stdout, workdir / "h2load.log", events_per_call)
+            http1 = scenario in REST_SCENARIOS and scenario not in REST_TLS_SCENARIOS
+            measurement = parse_h2load(result.stdout, workdir / "h2load.log", events_per_call,
+                                       activity.failures if http1 else None)
         else:
             measurement = parse_result_line(result.stdout)
     except ValueError as error:
@@ -301,7 +443,10 @@ def measure(client: str, scenario: str, run: int, server: Server, duration: floa
     calls = max(succeeded, 1)
     seconds = max(measurement.seconds, 1e-9)
     events = succeeded * events_per_call
-    note = " ".join(filter(None, [measurement.note,
+    # The client's CPU: its own count over its measured window when it gives one, else wait4's.
+    client_cpu = measurement.cpu_seconds if measurement.cpu_seconds is not None else result.cpu_seconds
+    note = " ".join(filter(None, [measurement.note, activity.note,
+                                  "cpu=window" if measurement.cpu_seconds is not None else "",
                                   f"errors={measurement.errors}" if measurement.errors else ""]))
     return {
         "run": run, "client": client, "scenario": scenario, "concurrency": concurrency,
@@ -310,13 +455,13 @@ def measure(client: str, scenario: str, run: int, server: Server, duration: floa
         "calls_per_s": round(succeeded / seconds, 1),
         "events_per_s": round(events / seconds, 1),
         "p50_us": round(measurement.p50_us, 2), "p99_us": round(measurement.p99_us, 2),
-        "cpu_us_per_call": round(result.cpu_seconds * 1e6 / calls, 3),
-        "client_cpu_pct": round(100 * result.cpu_seconds / seconds, 1),
+        "cpu_us_per_call": round(client_cpu * 1e6 / calls, 3),
+        "client_cpu_pct": round(100 * client_cpu / seconds, 1),
         "peak_rss_kib": result.peak_rss_kib,
         "rss_growth_kib": "" if result.rss_growth_kib is None else result.rss_growth_kib,
         "server_cpu_pct": round(100 * server_cpu / seconds, 1),
         "server_cpu_us_per_call": round(server_cpu * 1e6 / calls, 3),
-        "server_rpcs_per_call": round(server_rpcs / calls, 4),
+        "server_rpcs_per_call": round(activity.rpcs / calls, 4),
         "other_cpu_pct": round(100 * other_cpu / max(wall, 1e-9), 1),
         "ctx_switches_per_call": round(result.context_switches / calls, 3),
         "note": note,
@@ -331,10 +476,44 @@ def write_tsv(rows: list[dict], path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+class Servers:
+    """The servers the scenarios need, each started (pinned to `core`) the first time it is asked for."""
+
+    def __init__(self, binaries: Binaries, core: str, workdir: Path):
+        self.binaries, self.core, self.workdir = binaries, core, workdir
+        self.running: dict[str, GRPCServer | RESTServer] = {}
+        self.ca_file: Path | None = None
+
+    def for_scenario(self, scenario: str) -> GRPCServer | RESTServer:
+        kind = ("rest-tls" if scenario in REST_TLS_SCENARIOS else "rest") if scenario in REST_SCENARIOS else "grpc"
+        if kind not in self.running:
+            if kind == "grpc":
+                self.running[kind] = GRPCServer(self.binaries.server, self.core, self.workdir)
+            else:
+                self.running[kind] = RESTServer(self.binaries.python, self.binaries.rest_server, self.core,
+                                                self.workdir, self._certificates() if kind == "rest-tls" else None)
+        return self.running[kind]
+
+    def ca_for(self, scenario: str) -> Path | None:
+        return self.ca_file if scenario in REST_TLS_SCENARIOS else None
+
+    def _certificates(self) -> tuple[Path, Path]:
+        directory = self.workdir / "certificates"
+        subprocess.run([str(self.binaries.make_certificates), str(directory)], check=True, stdout=subprocess.DEVNULL)
+        self.ca_file = directory / "ca.pem"
+        return directory / "server.pem", directory / "server.key"
+
+    def stop(self) -> None:
+        for server in self.running.values():
+            server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per client × scenario")
-    parser.add_argument("--scenario", default="all", help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--scenario", default="all",
+                        help=f"comma-separated subset of {','.join(SCENARIOS)}, or of the groups "
+                             f"{','.join(SCENARIO_GROUPS)}")
     parser.add_argument("--clients", default="all", help=f"comma-separated subset of {','.join(CLIENTS)}")
     parser.add_argument("--runs", type=int, default=1, help="repetitions of the whole matrix")
     parser.add_argument("--server-core", default="0")
@@ -344,44 +523,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpp-client", type=Path, required=True)
     parser.add_argument("--grpc-swift-peer", type=Path, required=True)
     parser.add_argument("--ours", type=Path, required=True)
+    parser.add_argument("--python", default=sys.executable,
+                        help="the Python (with the project's requirements) for the REST conductor and peers")
+    parser.add_argument("--rest-server", type=Path, default=ROOT / "Benchmarks" / "rest_bench_conductor.py",
+                        help="the REST conductor (default: the reference one without hypercorn's 1000 requests a connection)")
+    parser.add_argument("--rest-peer", type=Path, default=ROOT / "Benchmarks" / "rest_peer.py")
+    parser.add_argument("--make-certificates", type=Path, default=ROOT / "Scripts" / "make-test-certificates.sh")
     args = parser.parse_args(argv)
 
-    scenarios = SCENARIOS if args.scenario == "all" else tuple(args.scenario.split(","))
-    clients = CLIENTS if args.clients == "all" else tuple(args.clients.split(","))
-    for name in scenarios:
-        if name not in SCENARIOS:
+    scenarios: list[str] = []
+    for name in args.scenario.split(","):
+        if name not in SCENARIOS and name not in SCENARIO_GROUPS:
             parser.error(f"unknown scenario {name!r}")
+        scenarios += [scenario for scenario in SCENARIO_GROUPS.get(name, (name,)) if scenario not in scenarios]
+    clients = CLIENTS if args.clients == "all" else tuple(args.clients.split(","))
     for name in clients:
         if name not in CLIENTS:
             parser.error(f"unknown client {name!r}")
-    binaries = Binaries(args.server, args.cpp_client, args.grpc_swift_peer, args.ours)
+    binaries = Binaries(args.server, args.cpp_client, args.grpc_swift_peer, args.ours, args.python,
+                        args.rest_server, args.rest_peer, args.make_certificates)
 
     workdir = Path(tempfile.mkdtemp(prefix="conductor-bench-"))
     bodies = {}
     for method, body in request_bodies().items():
         bodies[method] = workdir / f"{method}.bin"
         bodies[method].write_bytes(body)
-    server = Server(args.server, args.server_core, workdir)
+    servers = Servers(binaries, args.server_core, workdir)
     rows: list[dict] = []
     try:
         for run in range(1, args.runs + 1):
             for scenario in scenarios:
                 runnable = [client for client in clients if scenario in SUPPORTED[client]]
+                if not runnable:
+                    continue
+                server = servers.for_scenario(scenario)
                 # Rotate the order each run so no client always goes first.
                 shift = (run - 1) % max(len(runnable), 1)
                 for client in runnable[shift:] + runnable[:shift]:
                     row = measure(client, scenario, run, server, args.duration, binaries, workdir, bodies,
-                                  args.client_core)
+                                  args.client_core, servers.ca_for(scenario))
                     rows.append(row)
-                    print(f"run {run} {scenario:<10} {client:<10} {row['calls_per_s']:>12.1f} calls/s "
+                    print(f"run {run} {scenario:<11} {client:<10} {row['calls_per_s']:>12.1f} calls/s "
                           f"p50 {row['p50_us']:>9.2f} µs  p99 {row['p99_us']:>9.2f} µs  "
                           f"cpu {row['cpu_us_per_call']:>8.3f} µs/call  server {row['server_cpu_pct']:>5.1f} %  "
-                          f"others {row['other_cpu_pct']:>5.1f} %",
+                          f"others {row['other_cpu_pct']:>5.1f} %  {row['note']}",
                           flush=True)
     finally:
-        server.stop()
+        servers.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
+    if not rows:
+        print("no client runs any of the scenarios asked for", file=sys.stderr)
+        return 1
     args.results.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     path = args.results / f"{stamp}.tsv"
