@@ -139,6 +139,8 @@ bool rest_call_configure(rest_call *call, CURL *easy) {
         && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->error) == CURLE_OK
         && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
         && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
+        /* No proxy, as over gRPC (and no *_proxy environment lookups on every request). */
+        && curl_easy_setopt(easy, CURLOPT_PROXY, "") == CURLE_OK
         && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->header_list) == CURLE_OK
         && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, receive) == CURLE_OK
         && curl_easy_setopt(easy, CURLOPT_WRITEDATA, call) == CURLE_OK
