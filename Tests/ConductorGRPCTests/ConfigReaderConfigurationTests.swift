@@ -23,7 +23,7 @@ import Testing
         "CONDUCTOR_METADATA": "x-team=payments,x-env=prod", "CONDUCTOR_AUTH_TOKEN_FILE": "/var/run/conductor/token",
         "CONDUCTOR_OUTBOX_PATH": "/var/lib/conductor/outbox.sqlite", "CONDUCTOR_OUTBOX_MAX_EVENTS": "5000",
         "CONDUCTOR_OUTBOX_MAX_BYTES": "1048576", "CONDUCTOR_SUBMIT_COALESCE_WINDOW": "0.005",
-        "CONDUCTOR_SUBMIT_COALESCE_MAX": "50",
+        "CONDUCTOR_SUBMIT_COALESCE_MAX": "50", "CONDUCTOR_HEDGE_DELAY": "0.02",
     ]
 
     /// The same values as a JSON or YAML file would type them.
@@ -44,7 +44,7 @@ import Testing
         "conductor.authTokenFile": "/var/run/conductor/token",
         "conductor.outboxPath": "/var/lib/conductor/outbox.sqlite", "conductor.outboxMaxEvents": 5000,
         "conductor.outboxMaxBytes": 1_048_576, "conductor.submitCoalesceWindow": 0.005,
-        "conductor.submitCoalesceMax": 50,
+        "conductor.submitCoalesceMax": 50, "conductor.hedgeDelay": 0.02,
     ]
 
     private func reader(_ values: [AbsoluteConfigKey: ConfigValue]) -> ConfigReader {

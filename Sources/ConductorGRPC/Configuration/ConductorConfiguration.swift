@@ -118,6 +118,11 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// How long a single `submit` waits for others to share a `SubmitEventsBatch` with
     /// (`CONDUCTOR_SUBMIT_COALESCE_WINDOW`); nil: no coalescing. See ``ConductorClient/submit(_:options:)``.
     public var submitCoalesceWindow: Duration?
+    /// Hedged day-proof reads (`CONDUCTOR_HEDGE_DELAY`): a `GetDayProof` not answered after this
+    /// long is sent to a second endpoint as well, and the first answer wins (the other stream is
+    /// reset). A hedge draws on the retry budget and never goes to an endpoint whose breaker is
+    /// open or that has no free stream. nil: no hedging.
+    public var hedgeDelay: Duration?
     /// Events per coalesced batch at most (`CONDUCTOR_SUBMIT_COALESCE_MAX`); a full batch goes at once.
     public var submitCoalesceMax: Int = 100
     /// Reconnection backoff; gRPC's defaults (1 s, ×1.6, ±20 %, at most 120 s).

@@ -154,5 +154,8 @@ extension ConductorSetting {
                          \.submitCoalesceWindow),
         .integer("CONDUCTOR_SUBMIT_COALESCE_MAX", "submitCoalesceMax", 1...10_000,
                  "events per coalesced batch; a full batch goes at once", \.submitCoalesceMax),
+        .optionalSeconds("CONDUCTOR_HEDGE_DELAY", "hedgeDelay", 0.001...10,
+                         "a GetDayProof unanswered this long also goes to another endpoint; the first answer wins (draws on the retry budget)",
+                         \.hedgeDelay),
     ]
 }

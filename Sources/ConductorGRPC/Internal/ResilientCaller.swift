@@ -1,6 +1,7 @@
 import GRPCWire
 import BridgeResilience
 import Logging
+import LockedState
 
 /// Runs one unary call to completion: one deadline for the whole call, a stream from the pool
 /// (whose picker honours each endpoint's circuit breaker and health), the exchange, and retries
@@ -41,6 +42,8 @@ struct ResilientCaller: Sendable {
         case attempt(number: Int, endpoint: ConductorEndpoint)
         /// The call will be sent again after `delay`, because of `reason` (a status name, `refused_stream`, `not_processed`).
         case retry(reason: String, delay: Duration)
+        /// The attempt was not answered within the hedge delay: it went to `endpoint` as well.
+        case hedge(endpoint: ConductorEndpoint)
     }
 
     /// What answered a call.
@@ -85,7 +88,7 @@ struct ResilientCaller: Sendable {
                                      message: "deadline of \(callTimeout) exceeded before attempt \(attempts + 1)",
                                      method: method, endpoint: previous?.endpoint.description, attempts: attempts, isRetryable: true)
             }
-            let lease: ChannelPool.Lease
+            var lease: ChannelPool.Lease
             do {
                 lease = try await pool.checkout(.init(method: method, deadline: deadline, avoiding: previous?.key))
             } catch {
@@ -95,11 +98,17 @@ struct ResilientCaller: Sendable {
                 throw error
             }
             attempts += 1
-            let endpoint = lease.endpoint
-            request.onEvent?(.attempt(number: attempts, endpoint: endpoint.endpoint))
-            previous = endpoint
-            let response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
+            request.onEvent?(.attempt(number: attempts, endpoint: lease.endpoint.endpoint))
+            let response: GRPCUnaryResponse
+            if let hedgeDelay = configuration.hedgeDelay, method == .getDayProof {
+                (response, lease) = await hedgedExchange(request, body: body, on: lease, after: hedgeDelay, deadline: deadline,
+                                                         previousAttempts: attempts - 1)
+            } else {
+                response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
                                           previousAttempts: attempts - 1)
+            }
+            let endpoint = lease.endpoint
+            previous = endpoint
             let wireFailure: GRPCUnaryResponse.Failure
             switch response.result {
             case .success(let message):
@@ -158,6 +167,85 @@ struct ResilientCaller: Sendable {
                 throw finalError
             }
         }
+    }
+
+    /// One attempt that is also sent to a second endpoint when it has not been answered after
+    /// `delay` (a hedge): the first success wins and the other stream is reset (its lease is checked
+    /// in here, as not telling anything about its endpoint). Returns the answer and the lease it came
+    /// on. A hedge is sent only while the endpoint's retry budget allows a retry (it costs a token),
+    /// to another endpoint whose breaker admits it and that has a free stream now; when the first
+    /// attempt ends before the hedge went, the hedge does not go.
+    private func hedgedExchange(
+        _ request: Request,
+        body: [UInt8],
+        on primary: ChannelPool.Lease,
+        after delay: Duration,
+        deadline: MonotonicInstant,
+        previousAttempts: Int
+    ) async -> (GRPCUnaryResponse, ChannelPool.Lease) {
+        typealias Outcome = (response: GRPCUnaryResponse, lease: ChannelPool.Lease, isHedge: Bool)
+        // Whether the hedge went, and whether it may still go (not once the primary failed).
+        let hedgeState = Locked((sent: false, suppressed: false))
+        return await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                (await exchange(request, body: body, on: primary, timeout: clock.now().duration(to: deadline),
+                                previousAttempts: previousAttempts), primary, false)
+            }
+            group.addTask {
+                do { try await clock.sleep(until: clock.now() + delay) } catch { return nil }
+                let hedge = await hedgeLease(request, excluding: primary, deadline: deadline)
+                let goes = hedgeState.withLock { state -> Bool in
+                    guard hedge != nil, !state.suppressed else { return false }
+                    state.sent = true
+                    return true
+                }
+                guard goes, let hedge else {
+                    if let hedge { pool.checkin(hedge, outcome: .ignored) }
+                    pool.metrics.hedgesNotSent.increment()
+                    return nil
+                }
+                primary.endpoint.budget.recordFailure() // a hedge spends a token, as a retry does
+                pool.metrics.hedges.increment()
+                request.onEvent?(.hedge(endpoint: hedge.endpoint.endpoint))
+                return (await exchange(request, body: body, on: hedge, timeout: clock.now().duration(to: deadline),
+                                       previousAttempts: previousAttempts), hedge, true)
+            }
+            var primaryFailure: Outcome?
+            var hedgeFailure: Outcome?
+            while let finished = await group.next() {
+                guard let outcome = finished else { continue } // the hedge did not go
+                if case .success = outcome.response.result {
+                    group.cancelAll() // the other stream is reset
+                    for await other in group { if let other { pool.checkin(other.lease, outcome: .ignored) } }
+                    if let failed = primaryFailure ?? hedgeFailure { pool.checkin(failed.lease, outcome: .ignored) }
+                    if outcome.isHedge { pool.metrics.hedgeWins.increment() }
+                    return (outcome.response, outcome.lease)
+                }
+                if outcome.isHedge {
+                    hedgeFailure = outcome
+                } else {
+                    primaryFailure = outcome
+                    let hedgeWent = hedgeState.withLock { state -> Bool in
+                        if !state.sent { state.suppressed = true }
+                        return state.sent
+                    }
+                    if !hedgeWent { group.cancelAll() } // the retry rules take it from here
+                }
+            }
+            // Neither succeeded: the primary's failure is the attempt's.
+            if let hedgeFailure { pool.checkin(hedgeFailure.lease, outcome: .ignored) }
+            guard let primaryFailure else { preconditionFailure("the primary attempt always ends with an outcome") }
+            return (primaryFailure.response, primaryFailure.lease)
+        }
+    }
+
+    /// A lease for a hedge: only while the budget would allow a retry, on another endpoint whose
+    /// breaker admits it, with a free stream now.
+    private func hedgeLease(_ request: Request, excluding primary: ChannelPool.Lease, deadline: MonotonicInstant) async
+        -> ChannelPool.Lease? {
+        guard primary.endpoint.budget.canRetry else { return nil }
+        return try? await pool.checkout(.init(method: request.method, deadline: deadline, avoiding: nil,
+                                              excluding: primary.endpoint.key, takesOnlyAFreeStream: true))
     }
 
     private func exchange(

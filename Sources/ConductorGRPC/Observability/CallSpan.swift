@@ -37,6 +37,10 @@ enum CallSpan {
                 attributes["retry.reason"] = reason
                 attributes["retry.delay_ms"] = Double(delay.components.seconds) * 1000 + Double(delay.components.attoseconds) / 1e15
                 span.addEvent(SpanEvent(name: "retry", attributes: attributes))
+            case .hedge(let endpoint):
+                var attributes = SpanAttributes()
+                attributes["server.endpoint"] = endpoint.description
+                span.addEvent(SpanEvent(name: "hedge", attributes: attributes))
             }
         }
         do {

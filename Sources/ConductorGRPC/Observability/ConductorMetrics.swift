@@ -32,6 +32,11 @@ final class ConductorMetrics: Sendable {
     private let poolType: String
     let cacheHits: Counter
     let cacheMisses: Counter
+    /// Hedges (`CONDUCTOR_HEDGE_DELAY`): sent; due but not sent (budget, breakers, no free stream,
+    /// or the first attempt failed meanwhile); and those whose answer won.
+    let hedges: Counter
+    let hedgesNotSent: Counter
+    let hedgeWins: Counter
 
     /// Metrics recorded into `factory` (the bootstrapped backend unless a test passes its own).
     init(factory: any MetricsFactory = MetricsSystem.factory, poolType: String = "grpc") {
@@ -50,6 +55,12 @@ final class ConductorMetrics: Sendable {
                                         factory: factory)
         }
         self.successes = successes
+        hedges = Counter(label: "bridge_conductor_hedges_total",
+                         dimensions: [("method", ConductorMethod.getDayProof.rawValue), ("outcome", "sent")], factory: factory)
+        hedgesNotSent = Counter(label: "bridge_conductor_hedges_total",
+                                dimensions: [("method", ConductorMethod.getDayProof.rawValue), ("outcome", "not_sent")], factory: factory)
+        hedgeWins = Counter(label: "bridge_conductor_hedge_wins_total", dimensions: [("method", ConductorMethod.getDayProof.rawValue)],
+                            factory: factory)
         cacheHits = Counter(label: "bridge_conductor_cache_hits_total", dimensions: [("cache_type", "day_proof")], factory: factory)
         cacheMisses = Counter(label: "bridge_conductor_cache_misses_total", dimensions: [("cache_type", "day_proof")], factory: factory)
     }

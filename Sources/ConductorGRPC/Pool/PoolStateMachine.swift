@@ -32,6 +32,10 @@ struct PoolStateMachine: Sendable {
         var avoiding: Int?
         /// Health checks: this endpoint only, whatever its health or breaker says.
         var pinned: Int?
+        /// Hedges: never this endpoint (the one the call already went to).
+        var excluding: Int? = nil
+        /// Hedges: a free stream now or nothing — no waiting, no new connection.
+        var takesOnlyAFreeStream = false
     }
 
     /// Identifies one connection: its endpoint, slot and generation.
@@ -379,7 +383,7 @@ struct PoolStateMachine: Sendable {
         var preferred: [(endpoint: Int, slot: Int)] = []
         var avoided: [(endpoint: Int, slot: Int)] = []
         for e in endpoints.indices where admits(e, request) {
-            if request.pinned == nil { ensureConnections(endpoint: e, now: now, &actions) }
+            if request.pinned == nil && !request.takesOnlyAFreeStream { ensureConnections(endpoint: e, now: now, &actions) }
             for s in endpoints[e].slots.indices where endpoints[e].slots[s].hasFreeStream {
                 if endpoints[e].shared.key == request.avoiding { avoided.append((e, s)) } else { preferred.append((e, s)) }
             }
@@ -401,12 +405,17 @@ struct PoolStateMachine: Sendable {
                     connection: slot.connection!, permit: permit))
             }
         }
+        if request.takesOnlyAFreeStream {
+            return .fail(ConductorError(kind: .poolSaturated, code: .unavailable,
+                                        message: "no other endpoint has a free stream now", method: request.method))
+        }
         return noFreeStream(request, now: now, &actions)
     }
 
     /// Whether `request` may go to endpoint `e` at all (its health, its key).
     private func admits(_ e: Int, _ request: Request) -> Bool {
         if let pinned = request.pinned { return endpoints[e].shared.key == pinned }
+        if endpoints[e].shared.key == request.excluding { return false }
         return endpoints[e].serving
     }
 

@@ -58,6 +58,6 @@ struct CoalescingRuleTests {
 }
 
 /// The gRPC length prefix, for reading request bodies.
-private enum GRPCMessageFramerPrefix {
+enum GRPCMessageFramerPrefix {
     static let length = 5
 }
