@@ -89,6 +89,7 @@ class ErrorRule:
 class Config:
     """The knobs both servers have; each server's own ones live in a subclass."""
     delays: dict[str, float] = field(default_factory=dict)
+    delay_rates: dict[str, float] = field(default_factory=dict)  # --delay METHOD=SECONDS:RATE
     errors: dict[str, ErrorRule] = field(default_factory=dict)
     fail_first: dict[str, int] = field(default_factory=dict)
     proof_bytes: dict[int, int] = field(default_factory=dict)
@@ -140,6 +141,20 @@ class Fault:
     """A failure to inject: from --fail-first (kind "fail-first") or --error (kind "error")."""
     kind: str
     code: object
+
+
+class RateDraws:
+    """Whether a fraction-of-requests knob strikes this request (thread-safe, seeded: reproducible)."""
+
+    def __init__(self, seed: int):
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+
+    def strikes(self, rate: float | None) -> bool:
+        if rate is None:
+            return True
+        with self._lock:
+            return self._rng.random() < rate
 
 
 class FaultSchedule:

@@ -56,7 +56,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from conductor_common import (  # noqa: F401 (event_hash, day_proof, sha256_hex: for the tests)
-    SOURCE, Config as CommonConfig, ErrorRule, FaultSchedule, Ledger, RejectedEvent, RequestLog,
+    SOURCE, Config as CommonConfig, ErrorRule, FaultSchedule, Ledger, RateDraws, RejectedEvent, RequestLog,
     UnknownDay, content_hash, day_proof, event_hash, remove_stale_socket, sha256_hex,
     split_method_value, tcp_address, wait_for_stop,
 )
@@ -176,7 +176,10 @@ def _parse_rules(args: argparse.Namespace, parser: argparse.ArgumentParser) -> C
     try:
         for item in args.delay:
             method, value = split_method_value(item, METHODS)
-            config.delays[method] = float(value)
+            seconds_text, _, rate_text = value.partition(":")
+            config.delays[method] = float(seconds_text)
+            if rate_text:
+                config.delay_rates[method] = float(rate_text)
         for item in args.error:
             method, value = split_method_value(item, METHODS)
             code_text, _, rate_text = value.partition(":")
@@ -217,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="events of TYPE are invalid: INVALID_ARGUMENT, and a batch holding one applies nothing")
     add("--proof-bytes", action="append", default=[], metavar="DAY=N",
         help="pad the proof of DAY with 'x' to N bytes")
-    add("--delay", action="append", default=[], metavar="METHOD=SECONDS")
+    add("--delay", action="append", default=[], metavar="METHOD=SECONDS[:RATE]",
+        help="wait before answering; with RATE, only that fraction of requests (drawn with --seed)")
     add("--error", action="append", default=[], metavar="METHOD=CODE[:RATE]")
     add("--error-pushback-ms", type=int, metavar="N",
         help="add trailing metadata grpc-retry-pushback-ms: N to injected errors")
@@ -313,6 +317,7 @@ class Conductor:
         self.verbose = verbose
         self.ledger = Ledger(config)
         self.faults = FaultSchedule(config, grpc.StatusCode.UNAVAILABLE)
+        self.delay_draws = RateDraws(config.seed + 1)  # apart from --error's draws, which stay as they were
 
     # ---- the common request path
 
@@ -361,7 +366,7 @@ class Conductor:
 
     def _delay(self, method: str, context) -> None:
         seconds = Config.lookup(self.config.delays, method)
-        if not seconds:
+        if not seconds or not self.delay_draws.strikes(Config.lookup(self.config.delay_rates, method)):
             return
         until = time.monotonic() + seconds
         while True:
