@@ -30,9 +30,9 @@ SCENARIO_LABEL = {
     "batch": "(c) batch 100×200 B, 8 in flight",
     "submit": "(d) submit, 64 in flight",
     "cached": "(e) cached lookups",
-    "rest-get": "(f) REST GET, HTTP/1.1, 16 in flight",
-    "rest-get-h2": "(g) REST GET, h2 (TLS), 16 in flight",
-    "rest-get-1": "(h) REST GET, HTTP/1.1, 1 in flight",
+    "rest-get": "(r1) REST GET, HTTP/1.1, 16 in flight",
+    "rest-get-h2": "(r2) REST GET, h2 (TLS), 16 in flight",
+    "rest-get-1": "(r3) REST GET, HTTP/1.1, 1 in flight",
 }
 PEERS = ("h2load", "cpp", "grpc-swift", "httpx", "aiohttp")
 
@@ -230,7 +230,7 @@ def targets(rows: list[dict]) -> list[tuple[str, str, str, str]]:
 
     # REST ((f) and (g)): the Python conductor saturates long before a fast client does, so calls/s
     # cannot rank the clients; client CPU per call can.
-    for scenario, name in (("rest-get", "(f) REST HTTP/1.1"), ("rest-get-h2", "(g) REST h2")):
+    for scenario, name in (("rest-get", "(r1) REST HTTP/1.1"), ("rest-get-h2", "(r2) REST h2")):
         check(f"{name} client CPU/call vs h2load", "≤ 2×", ratio_summary(rows, scenario, "h2load", cpu),
               lambda r: r <= 2)
         check(f"{name} client CPU/call vs httpx", "≤ 0.1×", ratio_summary(rows, scenario, "httpx", cpu),
