@@ -59,7 +59,12 @@ import Testing
         let port = victim.port
         victim.kill()
         let atKill = load.successes.load(ordering: .relaxed)
+        // Calls go on succeeding while it is down: wait for the first (a loaded machine may take a
+        // while; within a call's deadline it must come).
         try await Task.sleep(for: .seconds(1.5))
+        for _ in 0..<170 where load.successes.load(ordering: .relaxed) == atKill {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let whileDown = load.successes.load(ordering: .relaxed) - atKill
         let restarted = try await ReferenceConductor.start(port: port)
         let restartTime = Date()
