@@ -79,8 +79,11 @@ struct RetryRuleTests {
         for attempt in 1...3 {
             (await connections[0].exchanges.next()).fail(.unavailable)
             if attempt < 3 {
-                await harness.clock.waitForClientSleep()
-                harness.clock.advance(to: try #require(harness.clock.clientSleeps.first))
+                // The retry's backoff (full jitter, at most 2 s here), not another sleeper of the
+                // client's such as the pool's timer for the call's 10 s deadline.
+                let ceiling = harness.clock.now() + .seconds(2)
+                await harness.clock.waitForClientSleep { $0 <= ceiling }
+                harness.clock.advance(to: try #require(harness.clock.clientSleeps.filter { $0 <= ceiling }.min()))
             }
         }
         let error = try #require(await callError(call))
