@@ -23,6 +23,17 @@ done
 
 step() { echo; echo "==> $*"; }
 
+# A test that outlives its Swift Testing time limit can leave the runner waiting for ever; the bound
+# turns a hang into a failure that names itself, instead of a CI run cut off at 90 minutes.
+bounded() {
+  local status=0
+  timeout --kill-after=30s 25m "$@" || status=$?
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "test.sh: '$*' did not finish within 25 minutes: a test hangs" >&2
+  fi
+  return "$status"
+}
+
 step "setup"
 Scripts/setup.sh
 
@@ -34,7 +45,7 @@ if [ -n "$sanitize" ]; then
   # Continuation hand-offs are ordered inside the (uninstrumented) Swift concurrency runtime.
   export TSAN_OPTIONS="suppressions=$ROOT/Scripts/tsan-suppressions.txt:print_suppressions=0"
   swift build --build-tests --sanitize="$sanitize" --scratch-path ".build-$sanitize"
-  swift test --skip-build --no-parallel --sanitize="$sanitize" --scratch-path ".build-$sanitize"
+  bounded swift test --skip-build --no-parallel --sanitize="$sanitize" --scratch-path ".build-$sanitize"
   exit 0
 fi
 
@@ -73,7 +84,7 @@ fi
 step "swift test"
 # One suite at a time: several suites assert timing (a deadline within 100 ms) and load the
 # 2-core machine with hundreds of concurrent calls; run side by side they starve each other.
-swift test --skip-build --no-parallel
+bounded swift test --skip-build --no-parallel
 
 step "DocC catalog of ConductorGRPC builds without a warning"
 Scripts/docs.sh

@@ -20,6 +20,7 @@ struct CoalescingRuleTests {
 
     @Test func aCancelledCallerIsTakenOutOfItsBatchAndTheOthersGetTheirOwnReceipts() async throws {
         let harness = try InProcessClient { $0.submitCoalesceWindow = .milliseconds(10) }
+        let windowEnds = harness.clock.now() + .milliseconds(10)
         let calls = (0..<4).map { index in Task { try await harness.client.submit(Self.event(index)) } }
         await waitForGathered(4, harness)
         calls[1].cancel()
@@ -27,8 +28,8 @@ struct CoalescingRuleTests {
         let error = await callError(calls[1])
         #expect(error?.kind == .cancelled)
 
-        await harness.clock.waitForClientSleep() // the window
-        harness.clock.advance(by: .milliseconds(10))
+        await harness.clock.waitForClientSleep { $0 == windowEnds }
+        harness.clock.advance(to: windowEnds)
         let connection = await harness.transport.connections.next()
         connection.becomeReady()
         let exchange = await connection.exchanges.next()

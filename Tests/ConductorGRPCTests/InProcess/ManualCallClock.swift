@@ -107,6 +107,15 @@ final class ManualCallClock: CallClock {
         }
     }
 
+    /// Returns, once there is one, the earliest instant the client sleeps until within `ceiling`
+    /// from now: a retry's backoff, told apart from the pool's own timer (a parked call's deadline
+    /// lies further out) without depending on which of them started sleeping first.
+    func nextClientSleep(within ceiling: Duration) async -> MonotonicInstant {
+        let latest = now() + ceiling
+        await waitForClientSleep { $0 <= latest }
+        return state.withLock { $0.clientSleeps.filter { $0 <= latest }.min()! }
+    }
+
     /// The instants the client sleeps until now.
     var clientSleeps: [MonotonicInstant] { state.withLock { $0.clientSleeps } }
 }

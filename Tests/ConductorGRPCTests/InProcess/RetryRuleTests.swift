@@ -25,9 +25,7 @@ struct RetryRuleTests {
         let call = harness.health()
         let (firstConnection, first) = await nextExchange(on: connections)
         first.fail(.unavailable)
-        await harness.clock.waitForClientSleep()
-        let backoff = try #require(harness.clock.clientSleeps.first)
-        harness.clock.advance(to: backoff)
+        harness.clock.advance(to: await harness.clock.nextClientSleep(within: .seconds(1)))
         let (secondConnection, second) = await nextExchange(on: connections)
         #expect(secondConnection !== firstConnection, "the retry avoids the endpoint that failed")
         #expect(second.header("grpc-previous-rpc-attempts") == "1")
@@ -43,8 +41,7 @@ struct RetryRuleTests {
         let call = harness.health()
         let start = harness.clock.now()
         (await connections[0].exchanges.next()).fail(.unavailable)
-        await harness.clock.waitForClientSleep()
-        let wake = try #require(harness.clock.clientSleeps.first)
+        let wake = await harness.clock.nextClientSleep(within: .seconds(5))
         #expect(start.duration(to: wake) <= .seconds(2), "the first retry waits uniformly in 0...CONDUCTOR_RETRY_DELAY")
         harness.clock.advance(to: wake)
         (await connections[0].exchanges.next()).succeed(InProcessClient.serving)
@@ -56,8 +53,7 @@ struct RetryRuleTests {
         let call = harness.health()
         let start = harness.clock.now()
         (await connections[0].exchanges.next()).fail(.unavailable, pushback: "250")
-        await harness.clock.waitForClientSleep()
-        #expect(harness.clock.clientSleeps == [start + .milliseconds(250)])
+        #expect(await harness.clock.nextClientSleep(within: .seconds(1)) == start + .milliseconds(250))
         harness.clock.advance(by: .milliseconds(250))
         (await connections[0].exchanges.next()).fail(.unavailable, pushback: "-1")
         let error = try #require(await callError(call))
@@ -79,11 +75,7 @@ struct RetryRuleTests {
         for attempt in 1...3 {
             (await connections[0].exchanges.next()).fail(.unavailable)
             if attempt < 3 {
-                // The retry's backoff (full jitter, at most 2 s here), not another sleeper of the
-                // client's such as the pool's timer for the call's 10 s deadline.
-                let ceiling = harness.clock.now() + .seconds(2)
-                await harness.clock.waitForClientSleep { $0 <= ceiling }
-                harness.clock.advance(to: try #require(harness.clock.clientSleeps.filter { $0 <= ceiling }.min()))
+                harness.clock.advance(to: await harness.clock.nextClientSleep(within: .seconds(2)))
             }
         }
         let error = try #require(await callError(call))
@@ -112,8 +104,7 @@ struct RetryRuleTests {
         let call = harness.health()
         let start = harness.clock.now()
         (await connections[0].exchanges.next()).fail(.unavailable)
-        await harness.clock.waitForClientSleep()
-        harness.clock.advance(to: try #require(harness.clock.clientSleeps.first))
+        harness.clock.advance(to: await harness.clock.nextClientSleep(within: .milliseconds(100)))
         let second = await connections[0].exchanges.next()
         let timeout = try #require(grpcTimeoutNanoseconds(second.header("grpc-timeout")))
         let left = harness.clock.now().duration(to: start + .seconds(2))
