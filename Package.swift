@@ -30,13 +30,12 @@ let package = Package(
     ],
     targets: [
         // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev, libsqlite3-dev,
-        // libcurl4-openssl-dev, libjansson-dev).
+        // libjansson-dev; libcurl4-openssl-dev gives CRESTShim its headers).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
 
         // C: the event loop that owns sockets and nghttp2 sessions.
@@ -45,8 +44,9 @@ let package = Package(
             dependencies: ["CNGHTTP2", "COpenSSL"],
             linkerSettings: [.linkedLibrary("pthread")]
         ),
-        // C: the REST transport's loop, libcurl's multi interface on a thread of its own.
-        .target(name: "CRESTShim", dependencies: ["CCurl"], linkerSettings: [.linkedLibrary("pthread")]),
+        // C: the REST transport's loop, libcurl's multi interface on a thread of its own. libcurl
+        // (libcurl4-openssl-dev for its headers) is loaded at run time, not linked: see curl_api.h.
+        .target(name: "CRESTShim", linkerSettings: [.linkedLibrary("pthread"), .linkedLibrary("dl")]),
         // C: protobuf-c code generated from Protos/ by Scripts/generate-protos.sh (committed).
         .target(name: "CConductorProto", dependencies: ["CProtobufC"]),
 
@@ -61,7 +61,7 @@ let package = Package(
         .target(
             name: "ConductorGRPC",
             dependencies: [
-                "GRPCWire", "CConductorProto", "CSQLite", "CRESTShim", "CCurl", "CJansson", "BridgeResilience", "LockedState",
+                "GRPCWire", "CConductorProto", "CSQLite", "CRESTShim", "CJansson", "BridgeResilience", "LockedState",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -4,7 +4,7 @@
 
 #include "restshim.h"
 
-#include <curl/curl.h>
+#include "curl_api.h"
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -16,6 +16,15 @@ typedef struct rest_command {
     struct rest_command *next;
 } rest_command;
 
+struct rest_target {
+    atomic_int refs;
+    rest_target_spec spec;             /* owned copies */
+    bool https;
+    struct curl_slist *get_headers;    /* accept, user-agent, no Expect */
+    struct curl_slist *post_headers;   /* the same and content-type */
+    struct curl_slist *connect_to_list;
+};
+
 struct rest_call {
     atomic_int refs;
     rest_loop *loop; /* holds a reference to it */
@@ -24,10 +33,12 @@ struct rest_call {
     rest_completion_fn on_complete;
     void *context;
 
-    /* The request: owned copies (freed with the call). */
+    /* The request: its URL, metadata and body are copies in one allocation, `storage`. */
+    rest_target *target; /* holds a reference to it */
     rest_request request;
-    struct curl_slist *header_list;
-    struct curl_slist *connect_to_list;
+    char *url;
+    char *storage;
+    struct curl_slist *header_list; /* the target's fixed headers and the metadata; NULL without metadata */
 
     /* Loop-thread state. */
     CURL *easy;      /* while the transfer is in the multi */
@@ -43,6 +54,9 @@ struct rest_call {
 /* Queues `cmd` (holding a call reference); false, with nothing queued, once the loop is closed. */
 bool rest_loop_enqueue(rest_loop *loop, rest_command *cmd);
 void rest_loop_retain(rest_loop *loop);
+
+/* Target side (rest_target.c). */
+void rest_target_retain(rest_target *target);
 
 /* Call side (rest_call.c), on the loop thread. */
 void rest_call_retain(rest_call *call);

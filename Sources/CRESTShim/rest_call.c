@@ -1,64 +1,47 @@
 /* A request's memory, its libcurl options, and its single completion.
  *
  * References: the starter holds one until rest_call_release; each queued command holds one; the
- * multi holds one while the transfer runs. The request's strings and body are owned copies.
+ * multi holds one while the transfer runs. The request's URL, metadata and body are copies in one
+ * allocation; what all requests to an endpoint share is the target's (rest_target.c).
  */
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static char *copy_string(const char *text) {
-    return text ? strdup(text) : NULL;
-}
-
-static void free_request(rest_request *request) {
-    free((char *)request->url);
-    for (size_t i = 0; i < request->header_count; i++) free((char *)request->headers[i]);
-    free((char **)request->headers);
-    free((uint8_t *)request->body);
-    free((char *)request->ca_file);
-    free((char *)request->cert_file);
-    free((char *)request->key_file);
-    free((char *)request->connect_to);
-    free((char *)request->unix_socket);
-}
-
-static bool copy_request(rest_request *copy, const rest_request *request) {
-    *copy = *request;
-    copy->headers = NULL;
-    copy->header_count = 0;
-    copy->body = NULL;
-    copy->url = copy_string(request->url);
-    copy->ca_file = copy_string(request->ca_file);
-    copy->cert_file = copy_string(request->cert_file);
-    copy->key_file = copy_string(request->key_file);
-    copy->connect_to = copy_string(request->connect_to);
-    copy->unix_socket = copy_string(request->unix_socket);
-    char **headers = calloc(request->header_count ? request->header_count : 1, sizeof *headers);
-    copy->headers = (const char *const *)headers;
-    if (!headers || !copy->url) return false;
-    copy->header_count = request->header_count; /* the array is zeroed: a partial copy frees cleanly */
-    for (size_t i = 0; i < request->header_count; i++) {
-        if (!(headers[i] = strdup(request->headers[i]))) return false;
-    }
-    if (request->body_len) {
-        uint8_t *body = malloc(request->body_len);
-        if (!body) return false;
-        memcpy(body, request->body, request->body_len);
-        copy->body = body;
-    }
+/* Copies the request's URL (base + path), metadata and body into one allocation: `storage`. */
+static bool copy_request(rest_call *call, const rest_target *target, const rest_request *request) {
+    size_t base_len = strlen(target->spec.base_url);
+    size_t path_len = request->path ? strlen(request->path) : 0;
+    size_t url_len = base_len + path_len + 1;
+    char *storage = malloc(url_len + request->metadata_len + request->body_len);
+    if (!storage) return false;
+    call->storage = storage;
+    call->request = *request;
+    call->url = storage;
+    memcpy(storage, target->spec.base_url, base_len);
+    if (path_len) memcpy(storage + base_len, request->path, path_len);
+    storage[base_len + path_len] = '\0';
+    call->request.path = NULL; /* the URL holds it */
+    char *metadata = storage + url_len;
+    if (request->metadata_len) memcpy(metadata, request->metadata, request->metadata_len);
+    call->request.metadata = request->metadata_len ? metadata : NULL;
+    uint8_t *body = (uint8_t *)metadata + request->metadata_len;
+    if (request->body_len) memcpy(body, request->body, request->body_len);
+    call->request.body = request->body_len ? body : NULL;
     return true;
 }
 
-rest_call *rest_call_start(rest_loop *loop, const rest_request *request, rest_completion_fn on_complete, void *context) {
+rest_call *rest_call_start(rest_loop *loop, rest_target *target, const rest_request *request,
+                           rest_completion_fn on_complete, void *context) {
     rest_call *call = calloc(1, sizeof *call);
     if (!call) return NULL;
-    if (!copy_request(&call->request, request)) {
-        free_request(&call->request);
+    if (!copy_request(call, target, request)) {
         free(call);
         return NULL;
     }
+    call->target = target;
+    rest_target_retain(target);
     call->on_complete = on_complete;
     call->context = context;
     call->start_cmd.kind = REST_CMD_START;
@@ -85,10 +68,10 @@ void rest_call_retain(rest_call *call) {
 
 void rest_call_release(rest_call *call) {
     if (atomic_fetch_sub_explicit(&call->refs, 1, memory_order_acq_rel) != 1) return;
-    curl_slist_free_all(call->header_list);
-    curl_slist_free_all(call->connect_to_list);
-    free_request(&call->request);
+    rest_curl.slist_free_all(call->header_list);
+    free(call->storage);
     free(call->body);
+    rest_target_release(call->target);
     rest_loop *loop = call->loop;
     free(call);
     rest_loop_release(loop);
@@ -115,51 +98,63 @@ static size_t receive(char *data, size_t size, size_t count, void *userdata) {
     return len;
 }
 
-static bool append_header(struct curl_slist **list, const char *line) {
-    struct curl_slist *grown = curl_slist_append(*list, line);
-    if (!grown) return false;
-    *list = grown;
-    return true;
+/* The target's fixed headers and the call's metadata lines. */
+static struct curl_slist *headers_with_metadata(const struct curl_slist *fixed, const rest_request *request) {
+    struct curl_slist *list = NULL;
+    for (const struct curl_slist *line = fixed; line; line = line->next) {
+        struct curl_slist *grown = rest_curl.slist_append(list, line->data);
+        if (!grown) goto failed;
+        list = grown;
+    }
+    const char *end = request->metadata + request->metadata_len;
+    for (const char *line = request->metadata; line < end;) {
+        const char *nul = memchr(line, '\0', (size_t)(end - line));
+        if (!nul) goto failed; /* a last line without its NUL */
+        struct curl_slist *grown = rest_curl.slist_append(list, line);
+        if (!grown) goto failed;
+        list = grown;
+        line = nul + 1;
+    }
+    return list;
+failed:
+    rest_curl.slist_free_all(list);
+    return NULL;
 }
 
 bool rest_call_configure(rest_call *call, CURL *easy) {
     const rest_request *r = &call->request;
+    const rest_target *target = call->target;
+    const rest_target_spec *spec = &target->spec;
     call->error[0] = '\0';
-    if (!call->header_list) {
-        for (size_t i = 0; i < r->header_count; i++) {
-            if (!append_header(&call->header_list, r->headers[i])) return false;
-        }
-        /* No "Expect: 100-continue" round trip before a body. */
-        if (!append_header(&call->header_list, "Expect:")) return false;
-    }
-    if (r->connect_to && !call->connect_to_list && !append_header(&call->connect_to_list, r->connect_to)) return false;
-    bool https = strncmp(r->url, "https:", 6) == 0;
-    bool ok = curl_easy_setopt(easy, CURLOPT_URL, r->url) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_PRIVATE, call) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->error) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
+    struct curl_slist *fixed = r->post ? target->post_headers : target->get_headers;
+    if (r->metadata && !call->header_list && !(call->header_list = headers_with_metadata(fixed, r))) return false;
+    bool https = target->https;
+    bool ok = rest_curl.easy_setopt(easy, CURLOPT_URL, call->url) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_PRIVATE, call) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, call->error) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK
         /* No proxy, as over gRPC (and no *_proxy environment lookups on every request). */
-        && curl_easy_setopt(easy, CURLOPT_PROXY, "") == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_HTTPHEADER, call->header_list) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, receive) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_WRITEDATA, call) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip") == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_PROXY, "") == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_HTTPHEADER, call->header_list ? call->header_list : fixed) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, receive) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_WRITEDATA, call) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip") == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_HTTP_VERSION, https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1) == CURLE_OK
         /* HTTP/2: wait for the connection being set up rather than open one per concurrent request. */
-        && curl_easy_setopt(easy, CURLOPT_PIPEWAIT, https ? 1L : 0L) == CURLE_OK
-        && curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms) == CURLE_OK;
+        && rest_curl.easy_setopt(easy, CURLOPT_PIPEWAIT, https ? 1L : 0L) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms) == CURLE_OK;
     if (ok && r->post) {
-        ok = curl_easy_setopt(easy, CURLOPT_POST, 1L) == CURLE_OK
-            && curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len) == CURLE_OK
-            && curl_easy_setopt(easy, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "") == CURLE_OK;
+        ok = rest_curl.easy_setopt(easy, CURLOPT_POST, 1L) == CURLE_OK
+            && rest_curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len) == CURLE_OK
+            && rest_curl.easy_setopt(easy, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "") == CURLE_OK;
     }
-    if (ok && r->ca_file) ok = curl_easy_setopt(easy, CURLOPT_CAINFO, r->ca_file) == CURLE_OK;
-    if (ok && r->cert_file) ok = curl_easy_setopt(easy, CURLOPT_SSLCERT, r->cert_file) == CURLE_OK;
-    if (ok && r->key_file) ok = curl_easy_setopt(easy, CURLOPT_SSLKEY, r->key_file) == CURLE_OK;
-    if (ok && call->connect_to_list) ok = curl_easy_setopt(easy, CURLOPT_CONNECT_TO, call->connect_to_list) == CURLE_OK;
-    if (ok && r->unix_socket) ok = curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, r->unix_socket) == CURLE_OK;
-    if (ok && r->connect_only) ok = curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L) == CURLE_OK;
+    if (ok && spec->ca_file) ok = rest_curl.easy_setopt(easy, CURLOPT_CAINFO, spec->ca_file) == CURLE_OK;
+    if (ok && spec->cert_file) ok = rest_curl.easy_setopt(easy, CURLOPT_SSLCERT, spec->cert_file) == CURLE_OK;
+    if (ok && spec->key_file) ok = rest_curl.easy_setopt(easy, CURLOPT_SSLKEY, spec->key_file) == CURLE_OK;
+    if (ok && target->connect_to_list) ok = rest_curl.easy_setopt(easy, CURLOPT_CONNECT_TO, target->connect_to_list) == CURLE_OK;
+    if (ok && spec->unix_socket) ok = rest_curl.easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, spec->unix_socket) == CURLE_OK;
+    if (ok && r->connect_only) ok = rest_curl.easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L) == CURLE_OK;
     return ok;
 }
 
@@ -199,27 +194,29 @@ static rest_outcome outcome_of(CURLcode code, bool too_large) {
 
 static const char *header_value(CURL *easy, const char *name) {
     struct curl_header *header = NULL;
-    return curl_easy_header(easy, name, 0, CURLH_HEADER, -1, &header) == CURLHE_OK ? header->value : NULL;
+    return rest_curl.easy_header(easy, name, 0, CURLH_HEADER, -1, &header) == CURLHE_OK ? header->value : NULL;
 }
 
 void rest_call_finish(rest_call *call, CURL *easy, CURLcode code) {
     rest_result result = {.outcome = outcome_of(code, call->too_large)};
     if (code != CURLE_OK) {
-        result.detail = call->error[0] ? call->error : curl_easy_strerror(code);
+        result.detail = call->error[0] ? call->error : rest_curl.easy_strerror(code);
         complete(call, &result);
         return;
     }
     result.detail = "";
     if (!call->request.connect_only) {
         long version = 0;
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
-        curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+        rest_curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
+        rest_curl.easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
         result.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
         result.body = call->body;
         result.body_len = call->body_len;
-        result.content_type = header_value(easy, "Content-Type");
-        result.retry_after = header_value(easy, "Retry-After");
-        result.location = header_value(easy, "Location");
+        if (result.status < 200 || result.status >= 300) { /* what an error's mapping reads */
+            result.content_type = header_value(easy, "Content-Type");
+            result.retry_after = header_value(easy, "Retry-After");
+            result.location = header_value(easy, "Location");
+        }
     }
     complete(call, &result);
 }

@@ -42,11 +42,6 @@ struct rest_loop {
     rest_call *active; /* running transfers, linked through prev_active/next_active */
 };
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result;
-
-static void init_curl(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 void rest_loop_retain(rest_loop *loop) {
     atomic_fetch_add_explicit(&loop->refs, 1, memory_order_relaxed);
 }
@@ -64,16 +59,16 @@ static rest_call *call_of(rest_command *cmd) {
 }
 
 static CURL *take_handle(rest_loop *loop) {
-    return loop->spare_count > 0 ? loop->spare[--loop->spare_count] : curl_easy_init();
+    return loop->spare_count > 0 ? loop->spare[--loop->spare_count] : rest_curl.easy_init();
 }
 
 /* Connect-only handles own their connection: cleaning them up closes it. */
 static void return_handle(rest_loop *loop, CURL *easy, bool connect_only) {
     if (!connect_only && loop->spare_count < SPARE_HANDLES) {
-        curl_easy_reset(easy);
+        rest_curl.easy_reset(easy);
         loop->spare[loop->spare_count++] = easy;
     } else {
-        curl_easy_cleanup(easy);
+        rest_curl.easy_cleanup(easy);
     }
 }
 
@@ -100,7 +95,7 @@ static void start(rest_loop *loop, rest_call *call) {
         return;
     }
     CURL *easy = take_handle(loop);
-    if (!easy || !rest_call_configure(call, easy) || curl_multi_add_handle(loop->multi, easy) != CURLM_OK) {
+    if (!easy || !rest_call_configure(call, easy) || rest_curl.multi_add_handle(loop->multi, easy) != CURLM_OK) {
         if (easy) return_handle(loop, easy, true);
         rest_call_fail(call, REST_NOT_SENT, call->error[0] ? call->error : "libcurl could not set up the request");
         return;
@@ -115,7 +110,7 @@ static void end_transfer(rest_loop *loop, rest_call *call, CURLcode code, bool c
     CURL *easy = call->easy;
     call->easy = NULL;
     unlink_active(loop, call);
-    curl_multi_remove_handle(loop->multi, easy);
+    rest_curl.multi_remove_handle(loop->multi, easy);
     if (cancelled) {
         rest_call_fail(call, REST_CANCELLED, "cancelled");
     } else {
@@ -138,10 +133,10 @@ static bool complete_finished(rest_loop *loop) {
     bool completed = false;
     int left;
     CURLMsg *msg;
-    while ((msg = curl_multi_info_read(loop->multi, &left))) {
+    while ((msg = rest_curl.multi_info_read(loop->multi, &left))) {
         if (msg->msg != CURLMSG_DONE) continue;
         rest_call *call = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
+        rest_curl.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&call);
         CURLcode code = msg->data.result; /* read before removal invalidates msg */
         end_transfer(loop, call, code, false);
         completed = true;
@@ -154,8 +149,8 @@ static void stop(rest_loop *loop) {
     while (loop->active) end_transfer(loop, loop->active, CURLE_OK, true);
     pthread_mutex_lock(&loop->lock); /* waits out a wakeup in progress (they happen under the lock) */
     pthread_mutex_unlock(&loop->lock);
-    curl_multi_cleanup(loop->multi);
-    while (loop->spare_count > 0) curl_easy_cleanup(loop->spare[--loop->spare_count]);
+    rest_curl.multi_cleanup(loop->multi);
+    while (loop->spare_count > 0) rest_curl.easy_cleanup(loop->spare[--loop->spare_count]);
     close(loop->epoll_fd);
     close(loop->wake_fd);
 }
@@ -172,7 +167,7 @@ static int watch_socket(CURL *easy, curl_socket_t s, int what, void *userp, void
     rest_loop *loop = userp;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, s, NULL);
-        curl_multi_assign(loop->multi, s, NULL);
+        rest_curl.multi_assign(loop->multi, s, NULL);
         return 0;
     }
     struct epoll_event ev = {.data.fd = s};
@@ -182,11 +177,11 @@ static int watch_socket(CURL *easy, curl_socket_t s, int what, void *userp, void
         /* A socket number libcurl reuses, or one it asks about again: the other operation fits. */
         epoll_ctl(loop->epoll_fd, socketp ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev);
     }
-    if (!socketp) curl_multi_assign(loop->multi, s, loop); /* any non-NULL marks it watched */
+    if (!socketp) rest_curl.multi_assign(loop->multi, s, loop); /* any non-NULL marks it watched */
     return 0;
 }
 
-/* libcurl's timer callback: call curl_multi_socket_action(CURL_SOCKET_TIMEOUT) in `timeout_ms`. */
+/* libcurl's timer callback: call rest_curl.multi_socket_action(CURL_SOCKET_TIMEOUT) in `timeout_ms`. */
 static int set_timer(CURLM *multi, long timeout_ms, void *userp) {
     (void)multi;
     rest_loop *loop = userp;
@@ -244,7 +239,7 @@ static void *loop_main(void *arg) {
             if (events[i].events & (EPOLLIN | EPOLLHUP)) flags |= CURL_CSELECT_IN;
             if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
             if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
-            curl_multi_socket_action(loop->multi, fd, flags, &running);
+            rest_curl.multi_socket_action(loop->multi, fd, flags, &running);
         }
         rest_command *cmd = take_commands(loop);
         while (cmd) {
@@ -265,18 +260,17 @@ static void *loop_main(void *arg) {
         }
         if (loop->timer_due_ms >= 0 && loop->timer_due_ms <= now_ms()) {
             loop->timer_due_ms = -1;
-            curl_multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+            rest_curl.multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         }
         if (complete_finished(loop)) await_next_command(loop);
     }
 }
 
 rest_loop *rest_loop_create(void) {
-    pthread_once(&curl_once, init_curl);
-    if (curl_init_result != CURLE_OK) return NULL;
+    if (!rest_curl_load()) return NULL;
     rest_loop *loop = calloc(1, sizeof *loop);
     if (!loop) return NULL;
-    if (!(loop->multi = curl_multi_init())) {
+    if (!(loop->multi = rest_curl.multi_init())) {
         free(loop);
         return NULL;
     }
@@ -286,20 +280,20 @@ rest_loop *rest_loop_create(void) {
     if (loop->epoll_fd < 0 || loop->wake_fd < 0 || epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->wake_fd, &wake) != 0) {
         if (loop->epoll_fd >= 0) close(loop->epoll_fd);
         if (loop->wake_fd >= 0) close(loop->wake_fd);
-        curl_multi_cleanup(loop->multi);
+        rest_curl.multi_cleanup(loop->multi);
         free(loop);
         return NULL;
     }
     loop->timer_due_ms = -1;
     pthread_mutex_init(&loop->lock, NULL);
     loop->stop_cmd.kind = REST_CMD_STOP;
-    curl_multi_setopt(loop->multi, CURLMOPT_SOCKETFUNCTION, watch_socket);
-    curl_multi_setopt(loop->multi, CURLMOPT_SOCKETDATA, loop);
-    curl_multi_setopt(loop->multi, CURLMOPT_TIMERFUNCTION, set_timer);
-    curl_multi_setopt(loop->multi, CURLMOPT_TIMERDATA, loop);
+    rest_curl.multi_setopt(loop->multi, CURLMOPT_SOCKETFUNCTION, watch_socket);
+    rest_curl.multi_setopt(loop->multi, CURLMOPT_SOCKETDATA, loop);
+    rest_curl.multi_setopt(loop->multi, CURLMOPT_TIMERFUNCTION, set_timer);
+    rest_curl.multi_setopt(loop->multi, CURLMOPT_TIMERDATA, loop);
     /* Idle keep-alive connections kept for reuse; the pool above bounds how many are busy. */
-    curl_multi_setopt(loop->multi, CURLMOPT_MAXCONNECTS, 256L);
-    curl_multi_setopt(loop->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+    rest_curl.multi_setopt(loop->multi, CURLMOPT_MAXCONNECTS, 256L);
+    rest_curl.multi_setopt(loop->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     atomic_init(&loop->refs, 2); /* the creator's and the thread's */
 
     pthread_t thread;
@@ -309,7 +303,7 @@ rest_loop *rest_loop_create(void) {
     bool started = pthread_create(&thread, &attr, loop_main, loop) == 0;
     pthread_attr_destroy(&attr);
     if (!started) {
-        curl_multi_cleanup(loop->multi);
+        rest_curl.multi_cleanup(loop->multi);
         close(loop->epoll_fd);
         close(loop->wake_fd);
         pthread_mutex_destroy(&loop->lock);

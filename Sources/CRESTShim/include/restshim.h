@@ -35,32 +35,54 @@ typedef struct rest_result {
     const char *detail;         /* why it failed (libcurl's message), "" when complete */
     const uint8_t *body;
     size_t body_len;
-    const char *content_type;   /* NULL when absent */
-    const char *retry_after;    /* NULL when absent */
-    const char *location;       /* NULL when absent */
+    const char *content_type;   /* NULL when absent, and for a 2xx status (not looked up) */
+    const char *retry_after;    /* NULL when absent, and for a 2xx status */
+    const char *location;       /* NULL when absent, and for a 2xx status */
 } rest_result;
 
 typedef void (*rest_completion_fn)(void *context, const rest_result *result);
 
-/* One request. Strings are copied; NULL means "not set". */
-typedef struct rest_request {
-    const char *url;
-    bool post;                  /* POST with `body`, else GET */
-    const char *const *headers; /* "name: value" lines */
-    size_t header_count;
-    const uint8_t *body;
-    size_t body_len;
-    uint64_t timeout_ms;        /* the whole exchange, connecting included; 0: none */
-    uint64_t max_response_bytes;
+/* What every request to one endpoint shares, set up once per pool connection: where requests go,
+ * how they are dialled, the TLS files, and the fixed request headers. Strings are copied; NULL
+ * means "not set". */
+typedef struct rest_target_spec {
+    const char *base_url;       /* "http(s)://host:port": each request's path is appended */
+    const char *user_agent;
     const char *ca_file;        /* NULL: the system trust store */
     const char *cert_file;      /* client certificate (mutual TLS) */
     const char *key_file;
     const char *connect_to;     /* "HOST:PORT:ADDRESS:PORT": the URL's host is checked in the certificate, ADDRESS is dialled */
     const char *unix_socket;    /* connect to this socket path instead */
+} rest_target_spec;
+
+typedef struct rest_target rest_target;
+
+/* A target; NULL if memory ran out. The creator holds one reference; each request holds one. */
+rest_target *rest_target_create(const rest_target_spec *spec);
+/* Drops a reference. */
+void rest_target_release(rest_target *target);
+
+/* One request to a target. Everything is copied. */
+typedef struct rest_request {
+    const char *path;           /* appended to the target's base URL */
+    bool post;                  /* POST with `body` (JSON), else GET */
+    const char *metadata;       /* the call's own header lines: "name: value", each ended by a NUL; NULL: none */
+    size_t metadata_len;        /* bytes of `metadata`, NULs included */
+    const uint8_t *body;
+    size_t body_len;
+    uint64_t timeout_ms;        /* the whole exchange, connecting included; 0: none */
+    uint64_t max_response_bytes;
     bool connect_only;          /* connect (TCP and TLS) and complete without sending a request */
 } rest_request;
 
-/* A new loop and its thread; NULL if that failed. The creator holds one reference. */
+/* NULL once libcurl is loaded and initialised (at the first call, any thread), else why not. */
+const char *rest_transport_load_error(void);
+
+/* Seconds since the epoch of an HTTP date (RFC 9110), by libcurl; -1 if it is not one. */
+int64_t rest_parse_http_date(const char *text);
+
+/* A new loop and its thread; NULL if that failed (see rest_transport_load_error). The creator
+ * holds one reference. */
 rest_loop *rest_loop_create(void);
 /* Ends the loop: requests still running end as REST_CANCELLED, later ones as REST_NOT_SENT, every
  * connection closes and the thread exits. The loop stays valid until its last reference goes. */
@@ -68,9 +90,10 @@ void rest_loop_close(rest_loop *loop);
 /* Drops a reference (the creator's, after rest_loop_close). */
 void rest_loop_release(rest_loop *loop);
 
-/* Starts `request` on `loop`; NULL if memory ran out. The caller holds one reference until
- * rest_call_release. */
-rest_call *rest_call_start(rest_loop *loop, const rest_request *request, rest_completion_fn on_complete, void *context);
+/* Starts `request` to `target` on `loop`; NULL if memory ran out. The caller holds one reference
+ * until rest_call_release. */
+rest_call *rest_call_start(rest_loop *loop, rest_target *target, const rest_request *request,
+                           rest_completion_fn on_complete, void *context);
 /* Ends the request with REST_CANCELLED (unless it completed already). Any thread. */
 void rest_call_cancel(rest_call *call);
 /* Drops the caller's reference. */

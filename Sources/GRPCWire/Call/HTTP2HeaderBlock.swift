@@ -32,17 +32,22 @@ package struct HTTP2HeaderBlock: Sendable {
     /// Reads the fields back (used by tests and diagnostics).
     package var fields: [(name: String, value: String)] {
         var result: [(String, String)] = []
+        forEachField { name, value in
+            result.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        }
+        return result
+    }
+
+    /// Calls `body` with each field's name and value bytes, in order, without making strings.
+    package func forEachField(_ body: (_ name: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>) throws -> Void) rethrows {
         var index = 0
         while index + 8 <= bytes.count {
             let nameLength = readLength(at: index)
             let valueLength = readLength(at: index + 4)
             index += 8
-            let name = String(decoding: bytes[index..<index + nameLength], as: UTF8.self)
-            let value = String(decoding: bytes[index + nameLength..<index + nameLength + valueLength], as: UTF8.self)
-            result.append((name, value))
+            try body(bytes[index..<index + nameLength], bytes[index + nameLength..<index + nameLength + valueLength])
             index += nameLength + valueLength
         }
-        return result
     }
 
     private mutating func appendLength(_ length: Int) {

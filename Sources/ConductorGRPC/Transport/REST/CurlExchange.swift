@@ -1,10 +1,6 @@
 import CRESTShim
 import LockedState
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One HTTP request on the REST loop (libcurl), awaited by one Swift task.
 ///
 /// The continuation is resumed exactly once: by the loop's completion (which the loop runs for
@@ -12,18 +8,16 @@ import Glibc
 /// The state decides which under a lock, and makes sure the call handle is released once and that
 /// a cancellation never touches a released handle — as ``HTTP2Exchange`` does for the HTTP/2 shim.
 final class CurlExchange: Sendable {
-    /// What the request asks for; strings are copied by the loop.
+    /// What the request asks for (copied by the loop); where it goes is its ``RESTTarget``'s.
     struct Request: Sendable {
-        var url: String
+        /// Appended to the target's base URL.
+        var path: String
         var post: Bool
-        var headers: [String]
+        /// The call's own header lines, `name: value`, each ended by a NUL byte.
+        var metadata: [UInt8]
         var body: [UInt8]
         var timeout: Duration?
         var maximumResponseBytes: Int
-        var tls: RESTTLSSettings
-        /// `HOST:PORT:ADDRESS:PORT`: dial ADDRESS while the URL (and the certificate check) names HOST.
-        var connectTo: String?
-        var unixSocket: String?
         /// Connect (TCP, TLS) and end without a request: a connection probe.
         var connectOnly = false
     }
@@ -59,15 +53,15 @@ final class CurlExchange: Sendable {
 
     /// Runs `request` (once per exchange); Task cancellation or ``cancel()`` closes its connection
     /// (HTTP/1.1) or resets its stream (HTTP/2) and ends it as `.cancelled`.
-    func run(_ request: Request, on loop: RESTLoop) async -> Response {
+    func run(_ request: Request, to target: RESTTarget, on loop: RESTLoop) async -> Response {
         await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in start(request, on: loop, continuation) }
+            await withUnsafeContinuation { continuation in start(request, to: target, on: loop, continuation) }
         } onCancel: {
             cancel()
         }
     }
 
-    private func start(_ request: Request, on loop: RESTLoop, _ continuation: UnsafeContinuation<Response, Never>) {
+    private func start(_ request: Request, to target: RESTTarget, on loop: RESTLoop, _ continuation: UnsafeContinuation<Response, Never>) {
         let proceed = state.withLock { state -> Bool in
             if case .cancelledBeforeStart = state {
                 state = .finished
@@ -81,7 +75,7 @@ final class CurlExchange: Sendable {
             return
         }
         let context = Unmanaged.passRetained(self).toOpaque()
-        guard let handle = Self.start(request, on: loop, context: context).map(Handle.init) else {
+        guard let handle = Self.start(request, to: target, on: loop, context: context).map(Handle.init) else {
             Unmanaged<CurlExchange>.fromOpaque(context).release()
             finish(with: Response(outcome: .notSent, detail: "out of memory"))
             return
@@ -105,32 +99,20 @@ final class CurlExchange: Sendable {
         }
     }
 
-    /// Hands the request to the loop, with C copies of its strings that live until the loop copied them.
-    private static func start(_ request: Request, on loop: RESTLoop, context: UnsafeMutableRawPointer) -> OpaquePointer? {
-        var owned: [UnsafeMutablePointer<CChar>?] = []
-        defer { owned.forEach { free($0) } }
-        func copy(_ text: String?) -> UnsafePointer<CChar>? {
-            guard let text, let pointer = strdup(text) else { return nil }
-            owned.append(pointer)
-            return UnsafePointer(pointer)
-        }
-        let headers = request.headers.map { copy($0) }
-        let url = copy(request.url)
-        let caFile = copy(request.tls.caFile)
-        let certificateFile = copy(request.tls.certificateFile)
-        let keyFile = copy(request.tls.keyFile)
-        let connectTo = copy(request.connectTo)
-        let unixSocket = copy(request.unixSocket)
-        return headers.withUnsafeBufferPointer { headerLines in
-            request.body.withUnsafeBufferPointer { body in
-                var spec = rest_request(
-                    url: url, post: request.post, headers: headerLines.baseAddress, header_count: headerLines.count,
-                    body: body.baseAddress, body_len: body.count,
-                    timeout_ms: request.timeout.map { Self.milliseconds($0) } ?? 0,
-                    max_response_bytes: UInt64(request.maximumResponseBytes),
-                    ca_file: caFile, cert_file: certificateFile, key_file: keyFile,
-                    connect_to: connectTo, unix_socket: unixSocket, connect_only: request.connectOnly)
-                return rest_call_start(loop.pointer, &spec, CurlExchange.onComplete, context)
+    /// Hands the request to the loop (which copies what it needs before returning).
+    private static func start(_ request: Request, to target: RESTTarget, on loop: RESTLoop,
+                              context: UnsafeMutableRawPointer) -> OpaquePointer? {
+        request.path.withCString { path in
+            request.metadata.withUnsafeBufferPointer { metadata in
+                request.body.withUnsafeBufferPointer { body in
+                    var spec = rest_request(
+                        path: path, post: request.post,
+                        metadata: metadata.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
+                        metadata_len: metadata.count, body: body.baseAddress, body_len: body.count,
+                        timeout_ms: request.timeout.map { Self.milliseconds($0) } ?? 0,
+                        max_response_bytes: UInt64(request.maximumResponseBytes), connect_only: request.connectOnly)
+                    return rest_call_start(loop.pointer, target.pointer, &spec, CurlExchange.onComplete, context)
+                }
             }
         }
     }

@@ -26,20 +26,22 @@ final class RESTConnection: TransportConnection {
     private static let streamsOverTLS: UInt32 = 100
     private static let userAgent = "\(ConductorClient.userAgent) (REST; libcurl)"
     /// gRPC's own request headers: everything else in the head is the call's metadata.
-    private static let grpcHeaderNames: Set<String> = [
+    private static let grpcHeaderNames: [[UInt8]] = [
         "te", "content-type", "user-agent", "grpc-timeout", "grpc-accept-encoding", "grpc-encoding",
         "grpc-previous-rpc-attempts", "accept-encoding",
-    ]
+    ].map { Array($0.utf8) }
+    private static let pathName = Array(":path".utf8)
+    private static let encodingName = Array("grpc-encoding".utf8)
 
     private let origin: RESTOrigin
-    private let tls: RESTTLSSettings
+    private let target: RESTTarget
     private let loop: RESTLoop
     private let onEvent: @Sendable (HTTP2Connection.Event) -> Void
     private let state = Locked(State())
 
     init(origin: RESTOrigin, tls: RESTTLSSettings, loop: RESTLoop, onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) {
         self.origin = origin
-        self.tls = tls
+        self.target = RESTTarget(origin: origin, tls: tls, userAgent: Self.userAgent)
         self.loop = loop
         self.onEvent = onEvent
     }
@@ -52,10 +54,10 @@ final class RESTConnection: TransportConnection {
             state.probe = probe
             return true
         }) else { return }
-        let request = request(path: "/", post: false, headers: [], body: [], timeout: timeout, maximumResponseBytes: 0,
-                              connectOnly: true)
+        let request = CurlExchange.Request(path: "/", post: false, metadata: [], body: [], timeout: timeout,
+                                           maximumResponseBytes: 0, connectOnly: true)
         Task {
-            let response = await probe.run(request, on: loop)
+            let response = await probe.run(request, to: target, on: loop)
             let ready = state.withLock { state -> Bool in
                 state.probe = nil
                 guard state.accepting, response.outcome == .complete else { return false }
@@ -72,16 +74,26 @@ final class RESTConnection: TransportConnection {
 
     func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int,
                   keepingAllHeaders: Bool) async -> HTTP2StreamResult {
-        let fields = headers.fields
-        let path = fields.first { $0.name == ":path" }?.value ?? ""
-        let encoding = fields.first { $0.name == "grpc-encoding" }?.value
+        var path: ArraySlice<UInt8> = []
+        var encoding: String?
+        var metadata: [UInt8] = []
+        headers.forEachField { name, value in
+            if name.first == UInt8(ascii: ":") {
+                if Self.pathName.equals(name) { path = value }
+            } else if Self.grpcHeaderNames.contains(where: { $0.equals(name) }) {
+                if Self.encodingName.equals(name) { encoding = String(decoding: value, as: UTF8.self) }
+            } else {
+                metadata.append(contentsOf: name)
+                metadata.append(contentsOf: ": ".utf8)
+                metadata.append(contentsOf: value)
+                metadata.append(0)
+            }
+        }
         let outgoing: RESTTranslation.Outgoing
         switch RESTTranslation.outgoing(path: path, body: body, encoding: encoding) {
         case .send(let request): outgoing = request
         case .answer(let answer): return answer
         }
-        let metadata = fields.filter { !$0.name.hasPrefix(":") && !Self.grpcHeaderNames.contains($0.name) }
-            .map { "\($0.name): \($0.value)" }
         let exchange = CurlExchange()
         guard let id = state.withLock({ state -> Int? in
             guard state.accepting else { return nil }
@@ -91,9 +103,9 @@ final class RESTConnection: TransportConnection {
         }) else {
             return HTTP2StreamResult(outcome: .notSent(reason: "connection closed"))
         }
-        let response = await exchange.run(request(path: outgoing.path, post: outgoing.post, headers: metadata,
-                                                  body: outgoing.body, timeout: timeout,
-                                                  maximumResponseBytes: maximumResponseBytes, connectOnly: false), on: loop)
+        let request = CurlExchange.Request(path: outgoing.path, post: outgoing.post, metadata: metadata, body: outgoing.body,
+                                           timeout: timeout, maximumResponseBytes: maximumResponseBytes)
+        let response = await exchange.run(request, to: target, on: loop)
         let (aborted, closes, downgraded) = state.withLock { state -> (Bool, Bool, Bool) in
             state.exchanges[id] = nil
             var downgraded = false
@@ -115,16 +127,6 @@ final class RESTConnection: TransportConnection {
             close(reason: response.detail, orderly: false)
         }
         return result
-    }
-
-    private func request(path: String, post: Bool, headers: [String], body: [UInt8], timeout: Duration?,
-                         maximumResponseBytes: Int, connectOnly: Bool) -> CurlExchange.Request {
-        var lines = ["accept: application/json", "user-agent: \(Self.userAgent)"]
-        if post { lines.append("content-type: application/json") }
-        lines.append(contentsOf: headers)
-        return CurlExchange.Request(url: origin.baseURL + path, post: post, headers: lines, body: body, timeout: timeout,
-                                    maximumResponseBytes: maximumResponseBytes, tls: tls, connectTo: origin.connectTo,
-                                    unixSocket: origin.unixSocket, connectOnly: connectOnly)
     }
 
     /// Stops new exchanges; closes once the open ones have finished.

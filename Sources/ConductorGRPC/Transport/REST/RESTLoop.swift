@@ -14,7 +14,8 @@ final class RESTLoop: Sendable {
 
     init() throws(ConductorError) {
         guard let loop = rest_loop_create() else {
-            throw .invalidConfiguration("cannot start the REST transport (libcurl could not be initialised, or no thread)")
+            let reason = rest_transport_load_error().map { String(cString: $0) } ?? "no thread for its loop"
+            throw .invalidConfiguration("cannot start the REST transport: \(reason)")
         }
         self.loop = Pointer(value: loop)
     }

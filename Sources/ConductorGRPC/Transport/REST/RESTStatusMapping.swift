@@ -1,4 +1,4 @@
-import CCurl
+import CRESTShim
 import GRPCWire
 
 #if canImport(Glibc)
@@ -62,7 +62,7 @@ struct RESTStatusMapping {
         if let seconds = Int64(text) {
             return seconds >= 0 && seconds < 86_400 * 365 ? seconds * 1000 : nil
         }
-        let date = Int64(curl_getdate(text, nil))
+        let date = rest_parse_http_date(text)
         guard date > 0 else { return nil }
         return max(date - now, 0) * 1000
     }

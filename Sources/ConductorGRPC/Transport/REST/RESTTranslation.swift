@@ -22,10 +22,12 @@ struct RESTTranslation {
         case answer(HTTP2StreamResult)
     }
 
+    private static let methodPaths = ConductorMethod.allCases.map { (method: $0, path: Array($0.path.utf8)) }
+
     /// The request for the gRPC call at `path` with the framed `body`.
-    static func outgoing(path: String, body: [UInt8], encoding: String?) -> Translated {
-        guard let method = ConductorMethod.allCases.first(where: { $0.path == path }) else {
-            return .answer(status(.unimplemented, "unknown method \(path)"))
+    static func outgoing(path: ArraySlice<UInt8>, body: [UInt8], encoding: String?) -> Translated {
+        guard let method = methodPaths.first(where: { $0.path.equals(path) })?.method else {
+            return .answer(status(.unimplemented, "unknown method \(String(decoding: path, as: UTF8.self))"))
         }
         do {
             let message = try UnaryRequestBody.message(of: body, encoding: encoding)
