@@ -23,13 +23,14 @@ from collections import defaultdict
 from pathlib import Path
 
 CLIENT_ORDER = ("h2load", "cpp", "grpc-swift", "httpx", "aiohttp", "ours")
-SCENARIO_ORDER = ("unary", "concurrent", "batch", "submit", "cached", "rest-get", "rest-get-h2", "rest-get-1")
+SCENARIO_ORDER = ("unary", "concurrent", "batch", "submit", "cached", "flood", "rest-get", "rest-get-h2", "rest-get-1")
 SCENARIO_LABEL = {
     "unary": "(a) unary, 1 in flight",
     "concurrent": "(b) 64 in flight",
     "batch": "(c) batch 100×200 B, 8 in flight",
     "submit": "(d) submit, 64 in flight",
     "cached": "(e) cached lookups",
+    "flood": "(g) 10,000 in flight, 4 connections, 30 s",
     "rest-get": "(r1) REST GET, HTTP/1.1, 16 in flight",
     "rest-get-h2": "(r2) REST GET, h2 (TLS), 16 in flight",
     "rest-get-1": "(r3) REST GET, HTTP/1.1, 1 in flight",
@@ -228,7 +229,14 @@ def targets(rows: list[dict]) -> list[tuple[str, str, str, str]]:
     absolute("(b) peak RSS of ours", "≤ 64 MiB", "concurrent",
              lambda row: number(row["peak_rss_kib"]) / 1024, lambda v: v <= 64, "MiB")
 
-    # REST ((f) and (g)): the Python conductor saturates long before a fast client does, so calls/s
+    absolute("(g) failed calls of ours", "0", "flood", lambda row: number(row["errors"]), lambda v: v == 0, "")
+    absolute("(g) peak RSS of ours", "≤ 64 MiB", "flood",
+             lambda row: number(row["peak_rss_kib"]) / 1024, lambda v: v <= 64, "MiB")
+    absolute("(g) RSS growth after 1 s", "≤ 1 MiB", "flood",
+             lambda row: number(row["rss_growth_kib"]) / 1024 if row["rss_growth_kib"] != "" else None,
+             lambda v: v <= 1, "MiB")
+
+    # REST ((r1) and (r2)): the Python conductor saturates long before a fast client does, so calls/s
     # cannot rank the clients; client CPU per call can.
     for scenario, name in (("rest-get", "(r1) REST HTTP/1.1"), ("rest-get-h2", "(r2) REST h2")):
         check(f"{name} client CPU/call vs h2load", "≤ 2×", ratio_summary(rows, scenario, "h2load", cpu),

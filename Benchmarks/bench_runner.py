@@ -43,7 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ("h2load", "cpp", "grpc-swift", "ours", "httpx", "aiohttp")
-GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached")
+GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached", "flood")
 REST_SCENARIOS = ("rest-get", "rest-get-h2", "rest-get-1")
 SCENARIOS = GRPC_SCENARIOS + REST_SCENARIOS
 # --scenario also takes these names for groups of scenarios.
@@ -55,12 +55,17 @@ SCENARIO_SHAPE = {
     "batch": (8, 100, "SubmitEventsBatch"),
     "submit": (64, 1, "SubmitEvent"),
     "cached": (1, 1, "GetDayProof"),
+    # Issue 16's (g): 10,000 calls in flight over 4 connections (the rest wait in the pool's queue)
+    # for FLOOD_SECONDS: failures, peak RSS and RSS growth after the first second. Ours only.
+    "flood": (10_000, 1, "GetDayProof"),
     # GET /day-proof/7 over HTTP/1.1 keep-alive (16 connections), over h2 with TLS (one connection,
     # 16 streams), and one request at a time (latency).
     "rest-get": (16, 1, "GetDayProof"),
     "rest-get-h2": (16, 1, "GetDayProof"),
     "rest-get-1": (1, 1, "GetDayProof"),
 }
+FLOOD_SECONDS = 30.0
+FLOOD_ENVIRONMENT = {"CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT": "4", "CONDUCTOR_MAX_PENDING_CALLS": "10000"}
 # The REST scenarios served over https (ALPN picks h2); the others use plain http (HTTP/1.1).
 REST_TLS_SCENARIOS = {"rest-get-h2"}
 # Which clients can run which scenario: cached lookups exist only in our client; aiohttp speaks
@@ -396,8 +401,9 @@ def client_command(client: str, scenario: str, port: int, duration: float, binar
                    workdir: Path, bodies: dict[str, Path]) -> list[str]:
     concurrency, _, method = SCENARIO_SHAPE[scenario]
     target = f"grpc://127.0.0.1:{port}"
-    common = ["--target", target, "--scenario", scenario, "--concurrency", str(concurrency),
-              "--duration", str(duration)]
+    # conductor-bench runs the flood as its concurrent calls, at the flood's concurrency and length.
+    shape, length = ("concurrent", FLOOD_SECONDS) if scenario == "flood" else (scenario, duration)
+    common = ["--target", target, "--scenario", shape, "--concurrency", str(concurrency), "--duration", str(length)]
     if client == "h2load":
         # One connection, one thread, `concurrency` streams; real gRPC-framed requests.
         return ["h2load", "-D", f"{round(duration * 1000)}ms", "-c", "1", "-t", "1", "-m", str(concurrency),
@@ -416,11 +422,12 @@ def measure(client: str, scenario: str, run: int, server: GRPCServer | RESTServe
         command, environment = rest_client_command(client, scenario, server, duration, binaries, workdir, ca_file)
     else:
         command = client_command(client, scenario, server.port, duration, binaries, workdir, bodies)
-        environment = {**os.environ, "CONDUCTOR_PROTOCOL": "grpc"}
+        environment = {**os.environ, "CONDUCTOR_PROTOCOL": "grpc", **(FLOOD_ENVIRONMENT if scenario == "flood" else {})}
     (workdir / "h2load.log").unlink(missing_ok=True)  # h2load appends to an existing log
     server_mark, server_cpu_before = server.mark(), server.cpu_seconds()
     busy_before, started = machine_busy_seconds(), time.monotonic()
-    result = run_client(command, client_core, workdir, timeout=duration * 3 + 60, environment=environment)
+    length = FLOOD_SECONDS if scenario == "flood" else duration
+    result = run_client(command, client_core, workdir, timeout=length * 3 + 60, environment=environment)
     busy, wall = machine_busy_seconds() - busy_before, time.monotonic() - started
     server_cpu = server.cpu_seconds() - server_cpu_before
     other_cpu = max(0.0, busy - server_cpu - result.cpu_seconds)
