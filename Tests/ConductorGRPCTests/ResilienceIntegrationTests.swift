@@ -99,20 +99,27 @@ import Testing
             day += 1
             return await conductorError { () async throws(ConductorError) in try await client.dayProof(day) }
         }
-        /// Asks until the breaker lets a call through (the probe) and returns its outcome.
-        func probe() async throws -> ConductorError? {
+        let clock = ContinuousClock()
+        /// Asks until the breaker lets a call through (the probe); returns its outcome and when the
+        /// probe's call began (the breaker re-opens, if it does, after that instant).
+        func probe() async throws -> (error: ConductorError?, began: ContinuousClock.Instant) {
             for _ in 0..<500 {
+                let began = clock.now
                 let error = await lookup()
-                if error?.kind != .circuitOpen { return error }
+                if error?.kind != .circuitOpen { return (error, began) }
                 try await Task.sleep(for: .milliseconds(20))
             }
             Issue.record("the breaker never admitted a probe")
-            return nil
+            return (nil, clock.now)
         }
-        for _ in 1...3 { #expect(await lookup()?.code == .unavailable) }
+        // The breaker opens during the third failing call: `opened` is taken before it, so the
+        // time measured from it is never shorter than the breaker's own.
+        var opened = clock.now
+        for failure in 1...3 {
+            if failure == 3 { opened = clock.now }
+            #expect(await lookup()?.code == .unavailable)
+        }
         #expect(client.circuitBreakerState == .open)
-        let clock = ContinuousClock()
-        let opened = clock.now
         for _ in 1...50 {
             let rejected = await lookup()
             #expect(rejected?.kind == .circuitOpen)
@@ -121,11 +128,12 @@ import Testing
         #expect(server.log().count == 3, "no request reaches the server while the breaker is open")
 
         // Lower bounds only: a loaded machine can delay a probe, never hurry it.
-        #expect(try await probe()?.code == .unavailable, "the probe reaches the server and fails")
+        let first = try await probe()
+        #expect(first.error?.code == .unavailable, "the probe reaches the server and fails")
         #expect(clock.now - opened >= .milliseconds(400), "no probe before the open time")
         #expect(server.log().count == 4)
-        let reopened = clock.now
-        #expect(try await probe() == nil, "the second probe succeeds")
+        let reopened = first.began // the failed probe re-opened the breaker after this
+        #expect(try await probe().error == nil, "the second probe succeeds")
         #expect(clock.now - reopened >= .milliseconds(600), "re-opened for twice as long (800 ms, not 400 ms)")
         #expect(client.circuitBreakerState == .closed)
         #expect(await lookup() == nil)

@@ -107,72 +107,109 @@ struct ResilientCaller: Sendable {
                 response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
                                           previousAttempts: attempts - 1)
             }
-            let endpoint = lease.endpoint
-            previous = endpoint
-            let wireFailure: GRPCUnaryResponse.Failure
-            switch response.result {
-            case .success(let message):
-                pool.checkin(lease, outcome: .success)
-                endpoint.budget.recordSuccess()
-                return Answer(message: message, endpoint: endpoint.endpoint, attempts: attempts, headers: response.headers,
-                              trailers: response.trailers)
-            case .failure(let failure):
-                wireFailure = failure
-            }
-            if wireFailure.status.code == .cancelled && Task.isCancelled {
-                pool.checkin(lease, outcome: .ignored)
-                throw AttemptFailure(wireFailure, trailers: response.trailers, callDeadlinePassed: false)
-                    .error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts, cancelledByCaller: true)
-            }
-            let timeLeft = clock.now().duration(to: deadline)
-            let failure = AttemptFailure(wireFailure, trailers: response.trailers, callDeadlinePassed: timeLeft <= .zero)
-            let othersOpen = pool.checkin(lease, outcome: failure.breakerOutcome, refused: failure.refusedStream)
-            if failure.refusedStream && othersOpen {
-                freeRefusals += 1 // the pool parks the call until a stream of that connection closes
-                pool.metrics.retry(method, reason: "refused_stream")
-                request.onEvent?(.retry(reason: "refused_stream", delay: .zero))
-                continue
-            }
-            let decision = policy.decision(
-                after: failure.retryClass, safety: request.safety, attempts: attempts - freeRefusals,
-                transparentRetries: transparentRetries, timeRemaining: timeLeft, pushback: failure.pushback,
-                budget: failure.drawsOnBudget ? endpoint.budget : nil)
-            switch decision {
-            case .retry(let delay, let transparent):
-                guard !pool.isShutDown else {
-                    var finalError = failure.error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
-                    finalError.kind = .shutDown
-                    finalError.message += " (not retried: the client is shutting down)"
-                    throw finalError
-                }
-                if transparent { transparentRetries += 1 }
-                let reason = transparent ? "not_processed" : failure.status.code.name
-                pool.metrics.retry(method, reason: reason)
-                request.onEvent?(.retry(reason: reason, delay: delay))
-                (request.logger ?? logger).debug("retrying", metadata: [
-                    "method": "\(method.rawValue)", "endpoint": "\(endpoint.endpoint)", "attempt": "\(attempts)",
-                    "status": "\(failure.status)", "delay": "\(delay)",
-                ])
+            previous = lease.endpoint
+            switch assess(response, on: lease, request, deadline: deadline, attempts: attempts,
+                          freeRefusals: &freeRefusals, transparentRetries: &transparentRetries) {
+            case .answer(let answer):
+                return answer
+            case .fail(let error):
+                throw error
+            case .retry(let delay):
                 if delay > .zero {
                     do { try await clock.sleep(until: clock.now() + delay) } catch {
                         throw ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting to retry",
-                                             method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
+                                             method: method, endpoint: lease.endpoint.endpoint.description, attempts: attempts)
                     }
                 }
-            case .stop(let reason):
-                var finalError = failure.error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
-                if reason == .budgetExhausted {
-                    finalError.message += " (retry budget exhausted: the conductor is failing too often to retry)"
-                }
-                throw finalError
             }
+        }
+    }
+
+    /// What follows an attempt.
+    private enum Next {
+        case answer(Answer)
+        /// Send the call again after the delay (zero: at once).
+        case retry(after: Duration)
+        case fail(ConductorError)
+    }
+
+    /// Checks the attempt's stream in and decides what follows: its answer, a retry (counted in
+    /// the metrics, the trace and the log), or the call's error.
+    ///
+    /// Synchronous and never inlined on purpose: an async function's frame keeps every local that
+    /// lives across any of its awaits, and this is most of `attempts`' locals (measured with massif:
+    /// 3 KB less per call in flight than with this code inside `attempts`).
+    @inline(never)
+    private func assess(
+        _ response: GRPCUnaryResponse,
+        on lease: ChannelPool.Lease,
+        _ request: Request,
+        deadline: MonotonicInstant,
+        attempts: Int,
+        freeRefusals: inout Int,
+        transparentRetries: inout Int
+    ) -> Next {
+        let method = request.method
+        let endpoint = lease.endpoint
+        let wireFailure: GRPCUnaryResponse.Failure
+        switch response.result {
+        case .success(let message):
+            pool.checkin(lease, outcome: .success)
+            endpoint.budget.recordSuccess()
+            return .answer(Answer(message: message, endpoint: endpoint.endpoint, attempts: attempts, headers: response.headers,
+                                  trailers: response.trailers))
+        case .failure(let failure):
+            wireFailure = failure
+        }
+        if wireFailure.status.code == .cancelled && Task.isCancelled {
+            pool.checkin(lease, outcome: .ignored)
+            return .fail(AttemptFailure(wireFailure, trailers: response.trailers, callDeadlinePassed: false)
+                .error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts, cancelledByCaller: true))
+        }
+        let timeLeft = clock.now().duration(to: deadline)
+        let failure = AttemptFailure(wireFailure, trailers: response.trailers, callDeadlinePassed: timeLeft <= .zero)
+        let othersOpen = pool.checkin(lease, outcome: failure.breakerOutcome, refused: failure.refusedStream)
+        if failure.refusedStream && othersOpen {
+            freeRefusals += 1 // the pool parks the call until a stream of that connection closes
+            pool.metrics.retry(method, reason: "refused_stream")
+            request.onEvent?(.retry(reason: "refused_stream", delay: .zero))
+            return .retry(after: .zero)
+        }
+        let decision = policy.decision(
+            after: failure.retryClass, safety: request.safety, attempts: attempts - freeRefusals,
+            transparentRetries: transparentRetries, timeRemaining: timeLeft, pushback: failure.pushback,
+            budget: failure.drawsOnBudget ? endpoint.budget : nil)
+        switch decision {
+        case .retry(let delay, let transparent):
+            guard !pool.isShutDown else {
+                var finalError = failure.error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
+                finalError.kind = .shutDown
+                finalError.message += " (not retried: the client is shutting down)"
+                return .fail(finalError)
+            }
+            if transparent { transparentRetries += 1 }
+            let reason = transparent ? "not_processed" : failure.status.code.name
+            pool.metrics.retry(method, reason: reason)
+            request.onEvent?(.retry(reason: reason, delay: delay))
+            (request.logger ?? logger).debug("retrying", metadata: [
+                "method": "\(method.rawValue)", "endpoint": "\(endpoint.endpoint)", "attempt": "\(attempts)",
+                "status": "\(failure.status)", "delay": "\(delay)",
+            ])
+            return .retry(after: delay)
+        case .stop(let reason):
+            var finalError = failure.error(method: method, endpoint: endpoint.endpoint.description, attempts: attempts)
+            if reason == .budgetExhausted {
+                finalError.message += " (retry budget exhausted: the conductor is failing too often to retry)"
+            }
+            return .fail(finalError)
         }
     }
 
     /// One attempt that is also sent to a second endpoint when it has not been answered after
     /// `delay` (a hedge): the first success wins and the other stream is reset (its lease is checked
-    /// in here, as not telling anything about its endpoint). Returns the answer and the lease it came
-    /// on. A hedge is sent only while the endpoint's retry budget allows a retry (it costs a token),
+    /// in here, as not telling anything about its endpoint; an attempt that failed on its own is
+    /// checked in with its failure). Returns the answer and the lease it came on — when both failed,
+    /// the first attempt's, whose failure the retry rules then judge. A hedge is sent only while the endpoint's retry budget allows a retry (it costs a token),
     /// to another endpoint whose breaker admits it and that has a free stream now; when the first
     /// attempt ends before the hedge went, the hedge does not go.
     ///
@@ -219,9 +256,10 @@ struct ResilientCaller: Sendable {
             while let finished = await group.next() {
                 guard let outcome = finished else { continue } // the hedge did not go
                 if case .success = outcome.response.result {
+                    hedgeState.withLock { $0.suppressed = true } // a hedge not sent yet does not go now
                     group.cancelAll() // the other stream is reset
                     for await other in group { if let other { pool.checkin(other.lease, outcome: .ignored) } }
-                    if let failed = primaryFailure ?? hedgeFailure { pool.checkin(failed.lease, outcome: .ignored) }
+                    if let failed = primaryFailure ?? hedgeFailure { checkinFailed(failed.response, on: failed.lease) }
                     if outcome.isHedge { pool.metrics.hedgeWins.increment() }
                     return (outcome.response, outcome.lease)
                 }
@@ -237,10 +275,18 @@ struct ResilientCaller: Sendable {
                 }
             }
             // Neither succeeded: the primary's failure is the attempt's.
-            if let hedgeFailure { pool.checkin(hedgeFailure.lease, outcome: .ignored) }
+            if let hedgeFailure { checkinFailed(hedgeFailure.response, on: hedgeFailure.lease) }
             guard let primaryFailure else { preconditionFailure("the primary attempt always ends with an outcome") }
             return (primaryFailure.response, primaryFailure.lease)
         }
+    }
+
+    /// Checks in an attempt of a hedged call that failed on its own (not reset because the other
+    /// won) as what it tells about its endpoint: its breaker sees the failure as for any attempt.
+    private func checkinFailed(_ response: GRPCUnaryResponse, on lease: ChannelPool.Lease) {
+        guard case .failure(let wireFailure) = response.result else { return }
+        let failure = AttemptFailure(wireFailure, trailers: response.trailers, callDeadlinePassed: false)
+        pool.checkin(lease, outcome: failure.breakerOutcome, refused: failure.refusedStream)
     }
 
     /// A lease for a hedge: only while the budget would allow a retry, on another endpoint whose
