@@ -38,6 +38,24 @@ import Testing
         await client.shutdown()
     }
 
+    /// libcurl sends a request again by itself when the reused connection it went on was closed
+    /// before any answer byte; a conductor that does not deduplicate submits could then apply one
+    /// twice. So without deduplication every write goes on a connection of its own.
+    @Test(arguments: [false, true])
+    func writesToAConductorThatDoesNotDeduplicateGoOnNewConnections(tls: Bool) async throws {
+        let server = try await server(tls: tls)
+        let client = try client(server) { $0.submitsAreDeduplicated = false }
+        for epoch in Int32(1)...3 { _ = try await client.submit(ConductorEvent(eventType: "once", epoch: epoch)) }
+        for day in Int32(1)...3 { _ = try await client.dayProof(day) }
+        let log = server.log()
+        let writes = log.filter { $0.method == "SubmitEvent" }.map(\.peer)
+        #expect(writes.count == 3)
+        #expect(Set(writes).count == 3, "each write on a new connection: \(writes)")
+        let reads = log.filter { $0.method == "GetDayProof" }.map(\.peer)
+        #expect(Set(reads).count == 1, "reads still share a kept-alive connection: \(reads)")
+        await client.shutdown()
+    }
+
     @Test func aNonJSONAnswerIsAnInternalErrorNamingTheRoute() async throws {
         let server = try await server(["--non-json", "GetDayProof"])
         let client = try client(server)

@@ -20,6 +20,10 @@ final class CurlExchange: Sendable {
         var maximumResponseBytes: Int
         /// Connect (TCP, TLS) and end without a request: a connection probe.
         var connectOnly = false
+        /// Send on a new connection. Over a reused connection that its peer closed before any
+        /// answer byte, libcurl sends the request again by itself — a write the conductor does not
+        /// deduplicate must not go twice.
+        var freshConnection = false
     }
 
     /// How the request ended, with the response when one arrived.
@@ -110,7 +114,7 @@ final class CurlExchange: Sendable {
                         metadata: metadata.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) },
                         metadata_len: metadata.count, body: body.baseAddress, body_len: body.count,
                         timeout_ms: request.timeout.map { Self.milliseconds($0) } ?? 0,
-                        max_response_bytes: UInt64(request.maximumResponseBytes), connect_only: request.connectOnly)
+                        max_response_bytes: UInt64(request.maximumResponseBytes), connect_only: request.connectOnly, fresh_connection: request.freshConnection)
                     return rest_call_start(loop.pointer, target.pointer, &spec, CurlExchange.onComplete, context)
                 }
             }

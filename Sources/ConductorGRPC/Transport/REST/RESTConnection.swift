@@ -34,13 +34,17 @@ final class RESTConnection: TransportConnection {
     private static let encodingName = Array("grpc-encoding".utf8)
 
     private let origin: RESTOrigin
+    /// Writes go on new connections (the conductor does not deduplicate submits): see
+    /// ``CurlExchange/Request/freshConnection``.
+    private let writesOnFreshConnections: Bool
     private let target: RESTTarget
     private let loop: RESTLoop
     private let onEvent: @Sendable (HTTP2Connection.Event) -> Void
     private let state = Locked(State())
 
-    init(origin: RESTOrigin, tls: RESTTLSSettings, loop: RESTLoop, onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) {
+    init(origin: RESTOrigin, tls: RESTTLSSettings, writesOnFreshConnections: Bool, loop: RESTLoop, onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) {
         self.origin = origin
+        self.writesOnFreshConnections = writesOnFreshConnections
         self.target = RESTTarget(origin: origin, tls: tls, userAgent: Self.userAgent)
         self.loop = loop
         self.onEvent = onEvent
@@ -104,7 +108,8 @@ final class RESTConnection: TransportConnection {
             return HTTP2StreamResult(outcome: .notSent(reason: "connection closed"))
         }
         let request = CurlExchange.Request(path: outgoing.path, post: outgoing.post, metadata: metadata, body: outgoing.body,
-                                           timeout: timeout, maximumResponseBytes: maximumResponseBytes)
+                                           timeout: timeout, maximumResponseBytes: maximumResponseBytes,
+                                           freshConnection: outgoing.post && writesOnFreshConnections)
         let response = await exchange.run(request, to: target, on: loop)
         let (aborted, closes, downgraded) = state.withLock { state -> (Bool, Bool, Bool) in
             state.exchanges[id] = nil

@@ -12,12 +12,16 @@ import GRPCWire
 /// server chose HTTP/1.1. The sockets themselves are libcurl's, reused across requests.
 struct RESTTransport: ConductorTransport {
     let tls: RESTTLSSettings
+    /// `CONDUCTOR_SUBMIT_DEDUPLICATED=false`: a write must never go twice, so it goes on a new
+    /// connection, where libcurl never re-sends it by itself.
+    let writesOnFreshConnections: Bool
     /// The client's own loop: its connections close with it.
     let loop: RESTLoop
 
     init(configuration: ConductorConfiguration) throws(ConductorError) {
         tls = RESTTLSSettings(caFile: configuration.tlsCAFile, certificateFile: configuration.tlsCertificateFile,
                               keyFile: configuration.tlsKeyFile)
+        writesOnFreshConnections = !configuration.submitsAreDeduplicated
         loop = try RESTLoop()
     }
 
@@ -31,7 +35,8 @@ struct RESTTransport: ConductorTransport {
         settings: TransportConnectionSettings,
         onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void
     ) -> any TransportConnection {
-        let connection = RESTConnection(origin: RESTOrigin(endpoint), tls: tls, loop: loop, onEvent: onEvent)
+        let connection = RESTConnection(origin: RESTOrigin(endpoint), tls: tls, writesOnFreshConnections: writesOnFreshConnections,
+                                        loop: loop, onEvent: onEvent)
         connection.probe(timeout: settings.connectTimeout)
         return connection
     }
