@@ -155,7 +155,11 @@ bool rest_call_configure(rest_call *call, CURL *easy) {
     if (ok && target->connect_to_list) ok = rest_curl.easy_setopt(easy, CURLOPT_CONNECT_TO, target->connect_to_list) == CURLE_OK;
     if (ok && spec->unix_socket) ok = rest_curl.easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, spec->unix_socket) == CURLE_OK;
     if (ok && r->connect_only) ok = rest_curl.easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L) == CURLE_OK;
-    if (ok && r->fresh_connection) ok = rest_curl.easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK;
+    /* A connection of its own, closed after it (not left idle in the cache for others). */
+    if (ok && r->fresh_connection) {
+        ok = rest_curl.easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L) == CURLE_OK
+            && rest_curl.easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L) == CURLE_OK;
+    }
     return ok;
 }
 

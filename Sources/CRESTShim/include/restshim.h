@@ -73,8 +73,8 @@ typedef struct rest_request {
     uint64_t timeout_ms;        /* the whole exchange, connecting included; 0: none */
     uint64_t max_response_bytes;
     bool connect_only;          /* connect (TCP and TLS) and complete without sending a request */
-    bool fresh_connection;      /* on a new connection: over a reused one whose peer closed it before
-                                 * any answer byte, libcurl sends the request again by itself */
+    bool fresh_connection;      /* on a new connection, closed after it: over a reused one whose peer
+                                 * closed it before any answer byte, libcurl sends the request again */
 } rest_request;
 
 /* NULL once libcurl is loaded and initialised (at the first call, any thread), else why not. */
