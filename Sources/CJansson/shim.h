@@ -2,4 +2,3 @@
 
 /* jansson's type tests are macros, which Swift does not import. */
 static inline json_type cjansson_type(const json_t *json) { return json ? json_typeof(json) : JSON_NULL; }
-static inline int cjansson_present(const json_t *json) { return json != NULL; }

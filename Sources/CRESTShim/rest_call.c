@@ -218,7 +218,6 @@ void rest_call_finish(rest_call *call, CURL *easy, CURLcode code) {
         result.body = call->body;
         result.body_len = call->body_len;
         if (result.status < 200 || result.status >= 300) { /* what an error's mapping reads */
-            result.content_type = header_value(easy, "Content-Type");
             result.retry_after = header_value(easy, "Retry-After");
             result.location = header_value(easy, "Location");
         }

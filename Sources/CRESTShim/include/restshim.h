@@ -35,7 +35,6 @@ typedef struct rest_result {
     const char *detail;         /* why it failed (libcurl's message), "" when complete */
     const uint8_t *body;
     size_t body_len;
-    const char *content_type;   /* NULL when absent, and for a 2xx status (not looked up) */
     const char *retry_after;    /* NULL when absent, and for a 2xx status */
     const char *location;       /* NULL when absent, and for a 2xx status */
 } rest_result;

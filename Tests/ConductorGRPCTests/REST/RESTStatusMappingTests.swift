@@ -5,7 +5,7 @@ import Testing
 @Suite struct RESTStatusMappingTests {
     private func response(_ status: Int, body: String = "", retryAfter: String? = nil, location: String? = nil) -> CurlExchange.Response {
         CurlExchange.Response(outcome: .complete, status: status, httpVersion: 1, body: Array(body.utf8),
-                              contentType: nil, retryAfter: retryAfter, location: location)
+                              retryAfter: retryAfter, location: location)
     }
 
     private func mapped(_ status: Int, _ method: ConductorMethod = .submitEvent, body: String = "",

@@ -36,7 +36,6 @@ final class CurlExchange: Sendable {
         var httpVersion = 0
         var detail = ""
         var body: [UInt8] = []
-        var contentType: String?
         var retryAfter: String?
         var location: String?
     }
@@ -181,7 +180,6 @@ extension CurlExchange.Response {
         if let bytes = result.body, result.body_len > 0 {
             body = Array(UnsafeBufferPointer(start: bytes, count: result.body_len))
         }
-        contentType = result.content_type.map { String(cString: $0) }
         retryAfter = result.retry_after.map { String(cString: $0) }
         location = result.location.map { String(cString: $0) }
     }
