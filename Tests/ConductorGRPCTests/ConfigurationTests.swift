@@ -101,6 +101,15 @@ import Testing
             "CONDUCTOR_PROTOCOL": "http", "CONDUCTOR_BASE_URL": "http://conductor:8080", "CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT": "2",
         ])
         #expect(explicit.maxConnectionsPerEndpoint == 2)
+        // In code too, whichever is set first.
+        var inCode = try ConductorConfiguration(baseURL: "http://conductor:8080")
+        #expect(inCode.maxConnectionsPerEndpoint == 4)
+        inCode.wireProtocol = .http
+        #expect(inCode.maxConnectionsPerEndpoint == ConductorConfiguration.restMaxConnectionsPerEndpoint)
+        var setFirst = try ConductorConfiguration(baseURL: "http://conductor:8080")
+        setFirst.maxConnectionsPerEndpoint = 4
+        setFirst.wireProtocol = .http
+        #expect(setFirst.maxConnectionsPerEndpoint == 4, "an explicit value wins even when set before the protocol")
         let wrong = try #require(problem(["CONDUCTOR_PROTOCOL": "soap", "CONDUCTOR_BASE_URL": "http://conductor:8080"]))
         #expect(wrong.contains("CONDUCTOR_PROTOCOL=soap is not one of grpc, http"))
     }

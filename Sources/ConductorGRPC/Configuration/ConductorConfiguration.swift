@@ -26,8 +26,8 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public var mode: Mode = .remote
     /// The protocol of a remote conductor (`CONDUCTOR_PROTOCOL`). Default `.grpc`.
     public var wireProtocol: WireProtocol = .grpc
-    /// The default of ``maxConnectionsPerEndpoint`` that `CONDUCTOR_PROTOCOL=http` sets (an
-    /// explicit `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT` wins).
+    /// The default of ``maxConnectionsPerEndpoint`` when ``wireProtocol`` is `.http` (a value set
+    /// explicitly, or `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`, wins).
     public static let restMaxConnectionsPerEndpoint = 16
     /// The conductor's addresses (`CONDUCTOR_BASE_URL`); required in remote mode.
     public var endpoints: [ConductorEndpoint] = []
@@ -73,7 +73,13 @@ public struct ConductorConfiguration: Sendable, Hashable {
     /// The most HTTP/2 connections one endpoint may get (`CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`;
     /// ``connectionsPerEndpoint`` when that is larger). When every connection of an endpoint is at
     /// the server's stream limit and calls wait, another connection opens, up to this bound.
-    public var maxConnectionsPerEndpoint: Int = 4
+    /// Default 4, and ``restMaxConnectionsPerEndpoint`` when ``wireProtocol`` is `.http` (an
+    /// HTTP/1.1 connection carries one request at a time), unless set — in either order.
+    public var maxConnectionsPerEndpoint: Int {
+        get { explicitMaxConnectionsPerEndpoint ?? (wireProtocol == .http ? Self.restMaxConnectionsPerEndpoint : 4) }
+        set { explicitMaxConnectionsPerEndpoint = newValue }
+    }
+    private var explicitMaxConnectionsPerEndpoint: Int?
     /// Calls that may wait for a free stream when every connection is at the server's
     /// SETTINGS_MAX_CONCURRENT_STREAMS (`CONDUCTOR_MAX_PENDING_CALLS`);
     /// beyond it calls fail at once as saturated.

@@ -37,9 +37,6 @@ extension ConductorSetting {
                     return "CONDUCTOR_PROTOCOL=\(text) is not one of grpc, http"
                 }
                 configuration.wireProtocol = wireProtocol
-                if wireProtocol == .http {
-                    configuration.maxConnectionsPerEndpoint = ConductorConfiguration.restMaxConnectionsPerEndpoint
-                }
                 return nil
             },
             check: { _ in nil }, value: { .text($0.wireProtocol.rawValue) }),
