@@ -1,4 +1,5 @@
 @testable import ConductorGRPC
+import GRPCWire
 import Testing
 
 /// Every row of conductor-rest-contract.md's status table, through the same translation a call uses.
@@ -79,12 +80,30 @@ import Testing
     @Test func healthAnswersAreServingNotServingOrUnimplemented() throws {
         let outgoing = RESTTranslation.Outgoing(method: .healthCheck, path: "/health", post: false, body: [], eventCount: 0)
         func status(_ code: Int) -> String? {
-            let answer = RESTTranslation.answer(response(code), to: outgoing, origin: "test")
+            let answer = RESTTranslation.answer(response(code), to: outgoing, origin: "test", maximumResponseBytes: .max)
             return (answer.headers + answer.trailers).first { $0.name == "grpc-status" }?.value
         }
         #expect(status(200) == "0")
         #expect(status(503) == "0")
         #expect(status(404) == String(ConductorError.Code.unimplemented.rawValue))
         #expect(status(500) == String(ConductorError.Code.internalError.rawValue))
+    }
+
+    /// `CONDUCTOR_MAX_MESSAGE_BYTES` bounds the message, not its JSON: escaped text makes JSON up
+    /// to six times larger than the message it carries.
+    @Test func theReceiveLimitAppliesToTheMessageNotToItsJSON() {
+        let outgoing = RESTTranslation.Outgoing(method: .getDayProof, path: "/day-proof/1", post: false, body: [], eventCount: 0)
+        func answer(proof: String, limit: Int) -> HTTP2StreamResult {
+            let json = #"{"day_number":1,"proof":"\#(proof)","proof_hash":"h","canonical":true,"source":"s"}"#
+            return RESTTranslation.answer(response(200, body: json), to: outgoing, origin: "test", maximumResponseBytes: limit)
+        }
+        let escaped = String(repeating: #"\u0001"#, count: 1_000) // 6,000 bytes of JSON, 1,000 of message
+        let fits = answer(proof: escaped, limit: 1_100)
+        #expect(fits.outcome == .complete)
+        #expect(fits.body.count <= 1_100, "the framed message: \(fits.body.count) bytes")
+        #expect(answer(proof: String(repeating: "a", count: 1_200), limit: 1_100).outcome == .responseTooLarge)
+        #expect(RESTTranslation.jsonAllowance(forMaximumResponseBytes: 1_100) >= 6_000 + 100,
+                "the transfer may bring the escaped JSON of a message within the limit")
+        #expect(RESTTranslation.jsonAllowance(forMaximumResponseBytes: .max) == .max)
     }
 }

@@ -108,7 +108,8 @@ final class RESTConnection: TransportConnection {
             return HTTP2StreamResult(outcome: .notSent(reason: "connection closed"))
         }
         let request = CurlExchange.Request(path: outgoing.path, post: outgoing.post, metadata: metadata, body: outgoing.body,
-                                           timeout: timeout, maximumResponseBytes: maximumResponseBytes,
+                                           timeout: timeout,
+                                           maximumResponseBytes: RESTTranslation.jsonAllowance(forMaximumResponseBytes: maximumResponseBytes),
                                            freshConnection: outgoing.post && writesOnFreshConnections)
         let response = await exchange.run(request, to: target, on: loop)
         let (aborted, closes, downgraded) = state.withLock { state -> (Bool, Bool, Bool) in
@@ -121,7 +122,8 @@ final class RESTConnection: TransportConnection {
             return (state.aborted, state.takeCloseIfDone(), downgraded)
         }
         if downgraded { onEvent(.settings(maxConcurrentStreams: 1)) }
-        var result = RESTTranslation.answer(response, to: outgoing, origin: origin.description)
+        var result = RESTTranslation.answer(response, to: outgoing, origin: origin.description,
+                                            maximumResponseBytes: maximumResponseBytes)
         if aborted, response.outcome == .cancelled, !Task.isCancelled {
             result = HTTP2StreamResult(outcome: .connectionLost(reason: "connection closed by the client"))
         }

@@ -52,8 +52,23 @@ struct RESTTranslation {
         }
     }
 
-    /// The answer to `outgoing` as a gRPC stream result.
-    static func answer(_ response: CurlExchange.Response, to outgoing: Outgoing, origin: String) -> HTTP2StreamResult {
+    /// The answer to `outgoing` as a gRPC stream result; a message (framed) larger than
+    /// `maximumResponseBytes` is too large, as the gRPC transport would have found it.
+    static func answer(_ response: CurlExchange.Response, to outgoing: Outgoing, origin: String,
+                       maximumResponseBytes: Int) -> HTTP2StreamResult {
+        let result = translatedAnswer(response, to: outgoing, origin: origin)
+        guard result.body.count <= maximumResponseBytes else { return HTTP2StreamResult(outcome: .responseTooLarge) }
+        return result
+    }
+
+    /// The bytes of JSON the transfer may bring for a message of `maximumResponseBytes`: bytes
+    /// travel as base64 (4/3) and text may be escaped (`\u0001` is 6 bytes for 1), inside named,
+    /// quoted fields. The message limit itself is checked on the translated message (``answer``).
+    static func jsonAllowance(forMaximumResponseBytes limit: Int) -> Int {
+        limit >= (Int.max - 65_536) / 6 ? Int.max : limit * 6 + 65_536
+    }
+
+    private static func translatedAnswer(_ response: CurlExchange.Response, to outgoing: Outgoing, origin: String) -> HTTP2StreamResult {
         switch response.outcome {
         case .complete: break
         case .notSent: return HTTP2StreamResult(outcome: .notSent(reason: "cannot reach \(origin): \(response.detail)"))
