@@ -18,7 +18,8 @@ typedef struct rest_command {
 
 struct rest_target {
     atomic_int refs;
-    rest_target_spec spec;             /* owned copies */
+    char *base_url;                    /* owned copies; NULL: not set */
+    char *ca_file, *cert_file, *key_file, *unix_socket;
     bool https;
     struct curl_slist *get_headers;    /* accept, user-agent, no Expect */
     struct curl_slist *post_headers;   /* the same and content-type */
@@ -57,6 +58,8 @@ void rest_loop_retain(rest_loop *loop);
 
 /* Target side (rest_target.c). */
 void rest_target_retain(rest_target *target);
+/* Appends a copy of `line` to `list`; false (the list unchanged) if memory ran out. */
+bool rest_append_header(struct curl_slist **list, const char *line);
 
 /* Call side (rest_call.c), on the loop thread. */
 void rest_call_retain(rest_call *call);

@@ -11,7 +11,7 @@
 
 /* Copies the request's URL (base + path), metadata and body into one allocation: `storage`. */
 static bool copy_request(rest_call *call, const rest_target *target, const rest_request *request) {
-    size_t base_len = strlen(target->spec.base_url);
+    size_t base_len = strlen(target->base_url);
     size_t path_len = request->path ? strlen(request->path) : 0;
     size_t url_len = base_len + path_len + 1;
     char *storage = malloc(url_len + request->metadata_len + request->body_len);
@@ -19,7 +19,7 @@ static bool copy_request(rest_call *call, const rest_target *target, const rest_
     call->storage = storage;
     call->request = *request;
     call->url = storage;
-    memcpy(storage, target->spec.base_url, base_len);
+    memcpy(storage, target->base_url, base_len);
     if (path_len) memcpy(storage + base_len, request->path, path_len);
     storage[base_len + path_len] = '\0';
     call->request.path = NULL; /* the URL holds it */
@@ -102,17 +102,12 @@ static size_t receive(char *data, size_t size, size_t count, void *userdata) {
 static struct curl_slist *headers_with_metadata(const struct curl_slist *fixed, const rest_request *request) {
     struct curl_slist *list = NULL;
     for (const struct curl_slist *line = fixed; line; line = line->next) {
-        struct curl_slist *grown = rest_curl.slist_append(list, line->data);
-        if (!grown) goto failed;
-        list = grown;
+        if (!rest_append_header(&list, line->data)) goto failed;
     }
     const char *end = request->metadata + request->metadata_len;
     for (const char *line = request->metadata; line < end;) {
         const char *nul = memchr(line, '\0', (size_t)(end - line));
-        if (!nul) goto failed; /* a last line without its NUL */
-        struct curl_slist *grown = rest_curl.slist_append(list, line);
-        if (!grown) goto failed;
-        list = grown;
+        if (!nul || !rest_append_header(&list, line)) goto failed; /* a last line without its NUL, or no memory */
         line = nul + 1;
     }
     return list;
@@ -124,7 +119,6 @@ failed:
 bool rest_call_configure(rest_call *call, CURL *easy) {
     const rest_request *r = &call->request;
     const rest_target *target = call->target;
-    const rest_target_spec *spec = &target->spec;
     call->error[0] = '\0';
     struct curl_slist *fixed = r->post ? target->post_headers : target->get_headers;
     if (r->metadata && !call->header_list && !(call->header_list = headers_with_metadata(fixed, r))) return false;
@@ -149,11 +143,11 @@ bool rest_call_configure(rest_call *call, CURL *easy) {
             && rest_curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len) == CURLE_OK
             && rest_curl.easy_setopt(easy, CURLOPT_POSTFIELDS, r->body ? (const char *)r->body : "") == CURLE_OK;
     }
-    if (ok && spec->ca_file) ok = rest_curl.easy_setopt(easy, CURLOPT_CAINFO, spec->ca_file) == CURLE_OK;
-    if (ok && spec->cert_file) ok = rest_curl.easy_setopt(easy, CURLOPT_SSLCERT, spec->cert_file) == CURLE_OK;
-    if (ok && spec->key_file) ok = rest_curl.easy_setopt(easy, CURLOPT_SSLKEY, spec->key_file) == CURLE_OK;
+    if (ok && target->ca_file) ok = rest_curl.easy_setopt(easy, CURLOPT_CAINFO, target->ca_file) == CURLE_OK;
+    if (ok && target->cert_file) ok = rest_curl.easy_setopt(easy, CURLOPT_SSLCERT, target->cert_file) == CURLE_OK;
+    if (ok && target->key_file) ok = rest_curl.easy_setopt(easy, CURLOPT_SSLKEY, target->key_file) == CURLE_OK;
     if (ok && target->connect_to_list) ok = rest_curl.easy_setopt(easy, CURLOPT_CONNECT_TO, target->connect_to_list) == CURLE_OK;
-    if (ok && spec->unix_socket) ok = rest_curl.easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, spec->unix_socket) == CURLE_OK;
+    if (ok && target->unix_socket) ok = rest_curl.easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, target->unix_socket) == CURLE_OK;
     if (ok && r->connect_only) ok = rest_curl.easy_setopt(easy, CURLOPT_CONNECT_ONLY, 1L) == CURLE_OK;
     /* A connection of its own, closed after it (not left idle in the cache for others). */
     if (ok && r->fresh_connection) {

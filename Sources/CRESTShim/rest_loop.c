@@ -181,7 +181,7 @@ static int watch_socket(CURL *easy, curl_socket_t s, int what, void *userp, void
     return 0;
 }
 
-/* libcurl's timer callback: call rest_curl.multi_socket_action(CURL_SOCKET_TIMEOUT) in `timeout_ms`. */
+/* libcurl's timer callback: call curl_multi_socket_action(CURL_SOCKET_TIMEOUT) in `timeout_ms`. */
 static int set_timer(CURLM *multi, long timeout_ms, void *userp) {
     (void)multi;
     rest_loop *loop = userp;

@@ -41,23 +41,18 @@ typedef struct rest_result {
 
 typedef void (*rest_completion_fn)(void *context, const rest_result *result);
 
-/* What every request to one endpoint shares, set up once per pool connection: where requests go,
- * how they are dialled, the TLS files, and the fixed request headers. Strings are copied; NULL
- * means "not set". */
-typedef struct rest_target_spec {
-    const char *base_url;       /* "http(s)://host:port": each request's path is appended */
-    const char *user_agent;
-    const char *ca_file;        /* NULL: the system trust store */
-    const char *cert_file;      /* client certificate (mutual TLS) */
-    const char *key_file;
-    const char *connect_to;     /* "HOST:PORT:ADDRESS:PORT": the URL's host is checked in the certificate, ADDRESS is dialled */
-    const char *unix_socket;    /* connect to this socket path instead */
-} rest_target_spec;
-
 typedef struct rest_target rest_target;
 
-/* A target; NULL if memory ran out. The creator holds one reference; each request holds one. */
-rest_target *rest_target_create(const rest_target_spec *spec);
+/* What every request to one endpoint shares, set up once per pool connection: where requests go
+ * (`base_url`, "http(s)://host:port", to which each request's path is appended), the user agent,
+ * the TLS files (`ca_file` NULL: the system trust store; `cert_file`/`key_file`: mutual TLS), how
+ * it is dialled (`connect_to`, "HOST:PORT:ADDRESS:PORT": the URL's host is checked in the
+ * certificate, ADDRESS is dialled; `unix_socket`: this socket path instead), and the fixed request
+ * headers built from them. Strings are copied; NULL means "not set". NULL if memory ran out. The
+ * creator holds one reference; each request holds one. */
+rest_target *rest_target_create(const char *base_url, const char *user_agent, const char *ca_file,
+                                const char *cert_file, const char *key_file, const char *connect_to,
+                                const char *unix_socket);
 /* Drops a reference. */
 void rest_target_release(rest_target *target);
 

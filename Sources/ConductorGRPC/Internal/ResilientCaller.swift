@@ -209,9 +209,10 @@ struct ResilientCaller: Sendable {
     /// `delay` (a hedge): the first success wins and the other stream is reset (its lease is checked
     /// in here, as not telling anything about its endpoint; an attempt that failed on its own is
     /// checked in with its failure). Returns the answer and the lease it came on — when both failed,
-    /// the first attempt's, whose failure the retry rules then judge. A hedge is sent only while the endpoint's retry budget allows a retry (it costs a token),
-    /// to another endpoint whose breaker admits it and that has a free stream now; when the first
-    /// attempt ends before the hedge went, the hedge does not go.
+    /// the first attempt's, whose failure the retry rules then judge. A hedge is sent only while the
+    /// endpoint's retry budget allows a retry (it costs a token), to another endpoint whose breaker
+    /// admits it and that has a free stream now; when the first attempt ends before the hedge went,
+    /// the hedge does not go.
     ///
     /// Never inlined: inlined into `attempts`, its locals made every call's async frame 3.2 KB
     /// larger, hedged or not (a frame holds every local that lives across an await).

@@ -12,25 +12,10 @@ final class RESTTarget: Sendable {
 
     /// Traps when memory ran out, as Swift's own allocations do.
     init(origin: RESTOrigin, tls: RESTTLSSettings, userAgent: String) {
-        let created = withOptionalCString(origin.baseURL) { baseURL in
-            withOptionalCString(userAgent) { userAgent in
-                withOptionalCString(tls.caFile) { caFile in
-                    withOptionalCString(tls.certificateFile) { certificateFile in
-                        withOptionalCString(tls.keyFile) { keyFile in
-                            withOptionalCString(origin.connectTo) { connectTo in
-                                withOptionalCString(origin.unixSocket) { unixSocket in
-                                    var spec = rest_target_spec(
-                                        base_url: baseURL, user_agent: userAgent, ca_file: caFile, cert_file: certificateFile,
-                                        key_file: keyFile, connect_to: connectTo, unix_socket: unixSocket)
-                                    return rest_target_create(&spec)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        guard let created = rest_target_create(origin.baseURL, userAgent, tls.caFile, tls.certificateFile, tls.keyFile,
+                                               origin.connectTo, origin.unixSocket) else {
+            preconditionFailure("out of memory setting up REST requests to \(origin.description)")
         }
-        guard let created else { preconditionFailure("out of memory setting up REST requests to \(origin.description)") }
         target = Pointer(value: created)
     }
 
@@ -40,10 +25,4 @@ final class RESTTarget: Sendable {
     deinit {
         rest_target_release(target.value)
     }
-}
-
-/// Calls `body` with a C string of `text`, or NULL.
-private func withOptionalCString<Result>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> Result) -> Result {
-    guard let text else { return body(nil) }
-    return text.withCString { body($0) }
 }
