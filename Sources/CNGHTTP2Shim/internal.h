@@ -211,6 +211,9 @@ struct h2shim_loop {
     pthread_mutex_t queue_lock;
     command *queue_head, *queue_tail;
     atomic_bool polling; /* set while the loop may be blocked in epoll_wait */
+    atomic_bool jobs_signalled;
+    h2shim_job_runner_fn job_runner;
+    void *job_runner_context;
 
     /* Loop-thread state. */
     timer_heap timers;

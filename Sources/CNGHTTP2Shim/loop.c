@@ -30,6 +30,22 @@ void loop_enqueue(h2shim_loop *loop, command *cmd) {
     }
 }
 
+void h2shim_loop_set_job_runner(h2shim_loop *loop, h2shim_job_runner_fn runner, void *context) {
+    loop->job_runner_context = context;
+    loop->job_runner = runner;
+}
+
+void h2shim_loop_signal_jobs(h2shim_loop *loop) {
+    if (atomic_exchange(&loop->jobs_signalled, true)) return; /* already due: the runner drains all */
+    if (atomic_load(&loop->polling)) {
+        uint64_t one = 1;
+        ssize_t ignored = write(loop->wake_fd, &one, sizeof one);
+        (void)ignored;
+    }
+}
+
+bool h2shim_loop_is_current(h2shim_loop *loop) { return pthread_equal(pthread_self(), loop->thread); }
+
 static command *take_commands(h2shim_loop *loop) {
     pthread_mutex_lock(&loop->queue_lock);
     command *head = loop->queue_head;
@@ -172,7 +188,7 @@ static void await_next_command(h2shim_loop *loop) {
         pthread_mutex_lock(&loop->queue_lock);
         bool queued = loop->queue_head != NULL;
         pthread_mutex_unlock(&loop->queue_lock);
-        if (queued) return;
+        if (queued || atomic_load(&loop->jobs_signalled)) return;
     } while (monotonic_now_ns() < give_up);
 }
 
@@ -185,6 +201,7 @@ static void *loop_main(void *arg) {
         pthread_mutex_lock(&loop->queue_lock);
         bool idle = loop->queue_head == NULL;
         pthread_mutex_unlock(&loop->queue_lock);
+        idle = idle && !atomic_load(&loop->jobs_signalled);
         if (idle) timeout = next_timeout_ms(loop);
         int n = epoll_wait(loop->epoll_fd, events, MAX_EVENTS, timeout);
         atomic_store(&loop->polling, false);
@@ -204,11 +221,18 @@ static void *loop_main(void *arg) {
             conn_handle_io(conn, events[i].events);
             h2shim_conn_release(conn);
         }
-        command *cmd = take_commands(loop);
-        while (cmd) {
-            command *next = cmd->next;
-            run_command(cmd);
-            cmd = next;
+        /* Jobs submit calls and calls complete into jobs: alternate until both are drained, so that
+           everything they produce in this turn leaves in the flush below. */
+        for (;;) {
+            command *cmd = take_commands(loop);
+            bool jobs = atomic_exchange(&loop->jobs_signalled, false);
+            if (!cmd && !jobs) break;
+            while (cmd) {
+                command *next = cmd->next;
+                run_command(cmd);
+                cmd = next;
+            }
+            if (jobs) loop->job_runner(loop->job_runner_context);
         }
         fire_due_timers(loop);
         flush_all(loop);

@@ -7,10 +7,11 @@ import Darwin
 /// The command line shared by `conductor-bench` and the grpc-swift-2 peer:
 ///
 ///     --target grpc://HOST:PORT --scenario unary|concurrent|batch|submit|cached
-///     [--concurrency N] [--duration SECONDS] [--calls N]
+///     [--concurrency N] [--duration SECONDS] [--calls N] [--executor global|loop]
 ///
 /// `--calls` stops after that many calls (split across the concurrent workers) instead of after
-/// `--duration`; it is meant for smoke runs.
+/// `--duration`; it is meant for smoke runs. `--executor loop` runs the calling tasks on the
+/// client's event-loop thread (`ConductorClient.loopExecutor`); only `conductor-bench` has one.
 ///
 /// This file is shared with the grpc-swift-2 peer (`Benchmarks/GRPCSwiftPeer`) through a symlink.
 struct BenchOptions: Sendable {
@@ -19,6 +20,15 @@ struct BenchOptions: Sendable {
     var concurrency: Int
     var duration: Duration
     var calls: Int?
+    var executor: Executor = .global
+
+    /// Where the calling tasks run.
+    enum Executor: String, Sendable, CaseIterable {
+        /// Swift's global concurrent executor: what a service gets without asking.
+        case global
+        /// The client's event-loop thread.
+        case loop
+    }
 
     /// The target's host and port, from `grpc://HOST:PORT` or `HOST:PORT`.
     var hostAndPort: (host: String, port: Int)? {
@@ -31,7 +41,7 @@ struct BenchOptions: Sendable {
     static let usage = """
         usage: \(CommandLine.arguments.first ?? "bench") --target grpc://HOST:PORT \
         --scenario \(Scenario.allCases.map(\.rawValue).joined(separator: "|")) \
-        [--concurrency N] [--duration SECONDS] [--calls N]
+        [--concurrency N] [--duration SECONDS] [--calls N] [--executor global|loop]
         """
 
     /// The process's options. On a bad command line, prints what is wrong and the usage to standard
@@ -52,7 +62,7 @@ struct BenchOptions: Sendable {
         var index = 0
         while index < arguments.count {
             let name = arguments[index]
-            guard ["--target", "--scenario", "--concurrency", "--duration", "--calls"].contains(name) else {
+            guard ["--target", "--scenario", "--concurrency", "--duration", "--calls", "--executor"].contains(name) else {
                 return .failure(UsageError(message: "unknown option \(name)"))
             }
             guard index + 1 < arguments.count else { return .failure(UsageError(message: "\(name) needs a value")) }
@@ -76,6 +86,10 @@ struct BenchOptions: Sendable {
         if let text = values["--calls"] {
             guard let value = Int(text), value > 0 else { return .failure(UsageError(message: "bad --calls \(text)")) }
             options.calls = value
+        }
+        if let text = values["--executor"] {
+            guard let value = Executor(rawValue: text) else { return .failure(UsageError(message: "bad --executor \(text)")) }
+            options.executor = value
         }
         guard options.hostAndPort != nil else { return .failure(UsageError(message: "bad --target \(target)")) }
         return .success(options)

@@ -34,11 +34,17 @@ case .batch: { _ = try await client.submit(batch: batch) }
 case .submit: { _ = try await client.submit(event) }
 }
 
-let outcome = await LoadDriver(options: options).run(call)
+if options.executor == .loop, client.loopExecutor == nil {
+    BenchReport.writeStandardError("conductor-bench: --executor loop: this protocol's client has no loop executor")
+    exit(2)
+}
+let outcome = await withTaskExecutorPreference(options.executor == .loop ? client.loopExecutor : nil) {
+    await LoadDriver(options: options).run(call)
+}
 let cache = client.cacheStatistics
 await client.shutdown()
 
-var report = BenchReport(client: "ours", options: options, outcome: outcome)
+var report = BenchReport(client: options.executor == .loop ? "ours-loop" : "ours", options: options, outcome: outcome)
 if options.scenario == .cached {
     // Whether the lookups were cache hits, from the client's own cache counters.
     let servedBy = cache.hits >= outcome.calls * 99 / 100 ? "cache" : "network"

@@ -14,6 +14,7 @@
 #ifndef H2SHIM_H
 #define H2SHIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,6 +133,18 @@ void h2shim_tls_release(h2shim_tls *tls);
 
 /* The process-wide loop, started on first use and never stopped (like a thread pool). */
 h2shim_loop *h2shim_loop_shared(void);
+
+/* Work from the host language that runs on the loop thread (a Swift task executor): `runner` is
+   called on the loop, between its turns' I/O, once after every h2shim_loop_signal_jobs. Set once,
+   before the first signal. */
+typedef void (*h2shim_job_runner_fn)(void *context);
+void h2shim_loop_set_job_runner(h2shim_loop *loop, h2shim_job_runner_fn runner, void *context);
+
+/* Asks the loop to call its job runner soon; wakes it when it sleeps in epoll. Any thread. */
+void h2shim_loop_signal_jobs(h2shim_loop *loop);
+
+/* Whether the calling thread is the loop's. */
+bool h2shim_loop_is_current(h2shim_loop *loop);
 
 /* Starts connecting. The returned handle holds one reference for the caller, released with
    h2shim_conn_release. `context` is passed to `on_event` until the CLOSED event, which is the

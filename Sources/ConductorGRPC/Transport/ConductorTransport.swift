@@ -17,10 +17,15 @@ protocol ConductorTransport: Sendable {
     /// The client shut down and no call runs any more: release what connections share (the REST
     /// transport closes its loop and with it every connection).
     func close()
+
+    /// The executor of the thread that completes this transport's calls (see
+    /// ``ConductorClient/loopExecutor``); nil when there is none to offer.
+    var loopExecutor: (any TaskExecutor)? { get }
 }
 
 extension ConductorTransport {
     func close() {}
+    var loopExecutor: (any TaskExecutor)? { nil }
 }
 
 /// Per-connection settings the pool chooses.

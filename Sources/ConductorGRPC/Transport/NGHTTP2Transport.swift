@@ -2,6 +2,8 @@ import GRPCWire
 
 /// The production transport: HTTP/2 connections on the shim's event loop (nghttp2, OpenSSL).
 struct NGHTTP2Transport: ConductorTransport {
+    var loopExecutor: (any TaskExecutor)? { LoopTaskExecutor.shared }
+
     /// Window sizes, header limits and keepalive timeout shared by every connection.
     let baseOptions: HTTP2Connection.Options
 

@@ -12,6 +12,10 @@ import GRPCNIOTransportHTTP2Posix
 
 let options = BenchOptions.fromCommandLine(program: "grpc-swift-peer")
 guard let (host, port) = options.hostAndPort else { exit(2) }
+guard options.executor == .global else {
+    BenchReport.writeStandardError("grpc-swift-peer: --executor loop: grpc-swift-2 has no loop executor here")
+    exit(2)
+}
 
 var event = Chorus_ConductorEvent()
 event.eventType = "bench.event"
