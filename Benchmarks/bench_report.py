@@ -22,7 +22,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-CLIENT_ORDER = ("h2load", "cpp", "grpc-swift", "httpx", "aiohttp", "ours")
+CLIENT_ORDER = ("h2load", "cpp", "grpc-swift", "httpx", "aiohttp", "ours", "ours-loop")
+# Our two ways to run: callers on Swift's global executor, and on the client's loop thread.
+OURS = ("ours", "ours-loop")
 SCENARIO_ORDER = ("unary", "concurrent", "batch", "submit", "cached", "flood", "rest-get", "rest-get-h2", "rest-get-1")
 SCENARIO_LABEL = {
     "unary": "(a) unary, 1 in flight",
@@ -149,12 +151,13 @@ def per_run(rows: list[dict]) -> dict[tuple[str, str, str], dict]:
     return {(row["run"], row["scenario"], row["client"]): row for row in rows}
 
 
-def ratio_summary(rows: list[dict], scenario: str, peer: str, metric) -> tuple[float, float, float, int] | None:
-    """Median, min and max over runs of ours ÷ peer for one metric."""
+def ratio_summary(rows: list[dict], scenario: str, peer: str, metric,
+                  mine: str = "ours") -> tuple[float, float, float, int] | None:
+    """Median, min and max over runs of mine (ours or ours-loop) ÷ peer for one metric."""
     index = per_run(rows)
     ratios = []
     for run in sorted({row["run"] for row in rows}):
-        ours, theirs = index.get((run, scenario, "ours")), index.get((run, scenario, peer))
+        ours, theirs = index.get((run, scenario, mine)), index.get((run, scenario, peer))
         if ours and theirs:
             a, b = metric(ours), metric(theirs)
             if a is not None and b:
@@ -175,11 +178,13 @@ def ratio_rows(rows: list[dict]) -> list[tuple[str, ...]]:
     out = []
     scenarios = [s for s in SCENARIO_ORDER if any(row["scenario"] == s for row in rows)]
     for scenario in scenarios:
-        for peer in PEERS:
-            if not any(row["scenario"] == scenario and row["client"] == peer for row in rows):
-                continue
-            out.append((SCENARIO_LABEL[scenario], f"ours ÷ {peer}",
-                        *(ratio_text(ratio_summary(rows, scenario, peer, metric)) for _, _, metric in METRICS)))
+        for mine in OURS:
+            for peer in PEERS:
+                if not any(row["scenario"] == scenario and row["client"] == peer for row in rows):
+                    continue
+                summary = [ratio_summary(rows, scenario, peer, metric, mine) for _, _, metric in METRICS]
+                if any(summary):
+                    out.append((SCENARIO_LABEL[scenario], f"{mine} ÷ {peer}", *map(ratio_text, summary)))
     return out
 
 
@@ -189,7 +194,7 @@ RATIO_HEADER = ("scenario", "ratio", "rate", "p50", "p99", "client CPU/call")
 # --------------------------------------------------------------------------- targets
 
 def targets(rows: list[dict]) -> list[tuple[str, str, str, str]]:
-    """(target, limit, measured, verdict) for every target (issue 3's, then the REST issue's) the TSV
+    """(target, limit, measured, verdict) for every target (issue 3's, issue 16's, then the REST issue's) the TSV
     has data for."""
     out = []
 
@@ -206,6 +211,19 @@ def targets(rows: list[dict]) -> list[tuple[str, str, str, str]]:
     check("(b) calls/s vs grpc-swift-2", "≥ 5×", ratio_summary(rows, "concurrent", "grpc-swift", rate_of), lambda r: r >= 5)
     check("(a) p50 vs h2load", "≤ 1.3×", ratio_summary(rows, "unary", "h2load", METRICS[1][2]), lambda r: r <= 1.3)
     check("(c) events/s vs C++ gRPC", "≥ 0.9×", ratio_summary(rows, "batch", "cpp", rate_of), lambda r: r >= 0.9)
+
+    # Issue 16's, for both ways of running ours.
+    for mine in OURS:
+        tag = f" ({mine})"
+        p50 = METRICS[1][2]
+        check("(a) p50 vs h2load" + tag, "≤ 1.1×", ratio_summary(rows, "unary", "h2load", p50, mine), lambda r: r <= 1.1)
+        check("(a) p50 vs C++ gRPC" + tag, "≤ 1×", ratio_summary(rows, "unary", "cpp", p50, mine), lambda r: r <= 1.0)
+        check("(b) client CPU/call vs h2load" + tag, "≤ 1×", ratio_summary(rows, "concurrent", "h2load", cpu, mine),
+              lambda r: r <= 1.0)
+        check("(c) events/s vs C++ gRPC" + tag, "≥ 1×", ratio_summary(rows, "batch", "cpp", rate_of, mine),
+              lambda r: r >= 1.0)
+        check("(c) client CPU/call vs C++ gRPC" + tag, "≤ 1×", ratio_summary(rows, "batch", "cpp", cpu, mine),
+              lambda r: r <= 1.0)
 
     index = per_run(rows)
     runs = sorted({row["run"] for row in rows})

@@ -42,7 +42,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CLIENTS = ("h2load", "cpp", "grpc-swift", "ours", "httpx", "aiohttp")
+# ours-loop: our client with its calling tasks on the client's event-loop thread
+# (`conductor-bench --executor loop`, i.e. withTaskExecutorPreference(client.loopExecutor)).
+CLIENTS = ("h2load", "cpp", "grpc-swift", "ours", "ours-loop", "httpx", "aiohttp")
 GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached", "flood")
 REST_SCENARIOS = ("rest-get", "rest-get-h2", "rest-get-1")
 SCENARIOS = GRPC_SCENARIOS + REST_SCENARIOS
@@ -75,6 +77,7 @@ SUPPORTED = {
     "cpp": {"unary", "concurrent", "batch", "submit"},
     "grpc-swift": {"unary", "concurrent", "batch", "submit"},
     "ours": set(SCENARIOS),
+    "ours-loop": {"unary", "concurrent", "batch", "submit"},
     "httpx": set(REST_SCENARIOS),
     "aiohttp": {"rest-get", "rest-get-1"},
 }
@@ -410,6 +413,8 @@ def client_command(client: str, scenario: str, port: int, duration: float, binar
                 "-d", str(bodies[method]), "-H", "content-type: application/grpc", "-H", "te: trailers",
                 f"--log-file={workdir / 'h2load.log'}",
                 f"http://127.0.0.1:{port}/chorus.ConductorBridge/{method}"]
+    if client == "ours-loop":
+        return [str(binaries.ours), *common, "--executor", "loop"]
     binary = {"cpp": binaries.cpp_client, "grpc-swift": binaries.grpc_swift_peer, "ours": binaries.ours}[client]
     return [str(binary), *common]
 

@@ -7,7 +7,8 @@
 #   --scenario     gRPC: unary, concurrent, batch, submit, cached, flood (30 s, ours only); REST: rest-get, rest-get-h2,
 #                  rest-get-1; or the groups grpc, rest (default: all)
 #   --runs N       repeat the whole matrix N times (default 1; use ≥ 3 for ratios worth quoting)
-#   --clients      h2load, cpp, grpc-swift, ours, httpx, aiohttp (default: all)
+#   --clients      h2load, cpp, grpc-swift, ours, ours-loop, httpx, aiohttp (default: all; ours-loop is ours
+#                  with its callers on the client's event-loop thread: --executor loop)
 #
 # 1. Installs what is missing (Debian packages when run as root; the project venv through
 #    Scripts/setup.sh on a fresh clone, matplotlib in it, and Scripts/requirements-bench.txt
@@ -130,7 +131,7 @@ if wants_grpc; then
 fi
 
 OURS=/nonexistent
-if wants_client ours; then
+if wants_client ours || wants_client ours-loop; then
   say "building conductor-bench (release, .build-bench)"
   nice -n 10 swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" --product conductor-bench >&2
   OURS="$(nice -n 10 swift build -c release --package-path "$ROOT" --scratch-path "$ROOT/.build-bench" --show-bin-path)/conductor-bench"
