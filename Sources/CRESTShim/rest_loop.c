@@ -36,11 +36,17 @@ struct rest_loop {
     int epoll_fd;
     int wake_fd;               /* eventfd: commands are queued */
     long long timer_due_ms;    /* loop thread: when libcurl wants to be called back; -1: never */
+    atomic_bool jobs_signalled;
+    rest_job_runner_fn job_runner;
+    void *job_runner_context;
     /* Loop thread only. */
     CURL *spare[SPARE_HANDLES];
     int spare_count;
     rest_call *active; /* running transfers, linked through prev_active/next_active */
 };
+
+/* The loop whose thread this is: what it queues for itself needs no wake-up. */
+static __thread rest_loop *current_loop;
 
 void rest_loop_retain(rest_loop *loop) {
     atomic_fetch_add_explicit(&loop->refs, 1, memory_order_relaxed);
@@ -195,16 +201,17 @@ static int epoll_timeout(const rest_loop *loop) {
     return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
 }
 
-/* After a turn that completed a request, the caller usually starts its next one within
- * microseconds: looking at the queue for up to IDLE_WAIT_NS, yielding the CPU between looks, saves
- * the eventfd write and the wake-up a sleeping loop costs (as the HTTP/2 shim's loop does). */
+/* After a turn that completed a request and left none running, the caller usually starts its
+ * next one within microseconds: looking at the queue for up to IDLE_WAIT_NS, yielding the CPU
+ * between looks, saves the eventfd write and the wake-up a sleeping loop costs (as the HTTP/2
+ * shim's loop does). With requests still running, their sockets wake the loop anyway. */
 #define IDLE_WAIT_NS 50000LL
 
 static bool commands_queued(rest_loop *loop) {
     pthread_mutex_lock(&loop->lock);
     bool queued = loop->head != NULL;
     pthread_mutex_unlock(&loop->lock);
-    return queued;
+    return queued || atomic_load(&loop->jobs_signalled);
 }
 
 static void await_next_command(rest_loop *loop) {
@@ -217,12 +224,35 @@ static void await_next_command(rest_loop *loop) {
     } while ((now.tv_sec - start.tv_sec) * 1000000000LL + (now.tv_nsec - start.tv_nsec) < IDLE_WAIT_NS);
 }
 
+/* Runs the queued commands; false once the loop stopped (then it is released). */
+static bool run_commands(rest_loop *loop, rest_command *cmd) {
+    while (cmd) {
+        rest_command *next = cmd->next;
+        if (cmd->kind == REST_CMD_STOP) {
+            stop(loop);
+            if (loop->job_runner) loop->job_runner(loop->job_runner_context, true);
+            rest_loop_release(loop);
+            return false;
+        }
+        rest_call *call = call_of(cmd);
+        if (cmd->kind == REST_CMD_START) {
+            start(loop, call);
+        } else if (call->easy) {
+            end_transfer(loop, call, CURLE_OK, true);
+        }
+        rest_call_release(call); /* the command's reference */
+        cmd = next;
+    }
+    return true;
+}
+
 static void *loop_main(void *arg) {
     rest_loop *loop = arg;
+    current_loop = loop;
     struct epoll_event events[MAX_EVENTS];
     int running = 0;
     for (;;) {
-        int n = epoll_wait(loop->epoll_fd, events, MAX_EVENTS, epoll_timeout(loop));
+        int n = epoll_wait(loop->epoll_fd, events, MAX_EVENTS, commands_queued(loop) ? 0 : epoll_timeout(loop));
         if (n < 0 && errno != EINTR) {
             perror("restshim: epoll_wait");
             abort();
@@ -241,28 +271,23 @@ static void *loop_main(void *arg) {
             if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
             rest_curl.multi_socket_action(loop->multi, fd, flags, &running);
         }
-        rest_command *cmd = take_commands(loop);
-        while (cmd) {
-            rest_command *next = cmd->next;
-            if (cmd->kind == REST_CMD_STOP) {
-                stop(loop);
-                rest_loop_release(loop);
-                return NULL;
+        /* Completions resume jobs and jobs start requests: go round until all three are drained,
+           so that a caller on the loop's executor makes its next request in this same turn. */
+        bool completed_any = false;
+        for (;;) {
+            rest_command *cmd = take_commands(loop);
+            if (!run_commands(loop, cmd)) return NULL;
+            if (loop->timer_due_ms >= 0 && loop->timer_due_ms <= now_ms()) {
+                loop->timer_due_ms = -1;
+                rest_curl.multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
             }
-            rest_call *call = call_of(cmd);
-            if (cmd->kind == REST_CMD_START) {
-                start(loop, call);
-            } else if (call->easy) {
-                end_transfer(loop, call, CURLE_OK, true);
-            }
-            rest_call_release(call); /* the command's reference */
-            cmd = next;
+            bool completed = complete_finished(loop);
+            completed_any |= completed;
+            bool jobs = atomic_exchange(&loop->jobs_signalled, false);
+            if (jobs && loop->job_runner) loop->job_runner(loop->job_runner_context, false);
+            if (!cmd && !completed && !jobs) break;
         }
-        if (loop->timer_due_ms >= 0 && loop->timer_due_ms <= now_ms()) {
-            loop->timer_due_ms = -1;
-            rest_curl.multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        }
-        if (complete_finished(loop)) await_next_command(loop);
+        if (completed_any && !loop->active) await_next_command(loop);
     }
 }
 
@@ -326,7 +351,7 @@ static bool append(rest_loop *loop, rest_command *cmd, bool closing) {
             loop->head = cmd;
         }
         loop->tail = cmd;
-        if (was_empty) {
+        if (was_empty && current_loop != loop) { /* the loop looks at its queue before it sleeps */
             uint64_t one = 1;
             ssize_t ignored = write(loop->wake_fd, &one, sizeof one);
             (void)ignored;
@@ -335,6 +360,24 @@ static bool append(rest_loop *loop, rest_command *cmd, bool closing) {
     pthread_mutex_unlock(&loop->lock);
     return accepted;
 }
+
+void rest_loop_set_job_runner(rest_loop *loop, rest_job_runner_fn runner, void *context) {
+    loop->job_runner_context = context;
+    loop->job_runner = runner;
+}
+
+void rest_loop_signal_jobs(rest_loop *loop) {
+    if (atomic_exchange(&loop->jobs_signalled, true) || current_loop == loop) return;
+    pthread_mutex_lock(&loop->lock);
+    if (!loop->closed) { /* else the stop's own wake-up is on its way, and the wake fd may be gone */
+        uint64_t one = 1;
+        ssize_t ignored = write(loop->wake_fd, &one, sizeof one);
+        (void)ignored;
+    }
+    pthread_mutex_unlock(&loop->lock);
+}
+
+bool rest_loop_is_current(rest_loop *loop) { return current_loop == loop; }
 
 bool rest_loop_enqueue(rest_loop *loop, rest_command *cmd) {
     return append(loop, cmd, false);

@@ -86,6 +86,17 @@ void rest_loop_close(rest_loop *loop);
 /* Drops a reference (the creator's, after rest_loop_close). */
 void rest_loop_release(rest_loop *loop);
 
+/* Work from the host language that runs on the loop thread (a Swift task executor): `runner` is
+ * called on the loop between its turns' I/O, once after every rest_loop_signal_jobs, and a last
+ * time with `last` set when the loop ends (after its requests completed as cancelled); signals
+ * after that are ignored. Set once, before the first signal. */
+typedef void (*rest_job_runner_fn)(void *context, bool last);
+void rest_loop_set_job_runner(rest_loop *loop, rest_job_runner_fn runner, void *context);
+/* Asks the loop to call its job runner soon; wakes it when it sleeps. Any thread. */
+void rest_loop_signal_jobs(rest_loop *loop);
+/* Whether the calling thread is the loop's. */
+bool rest_loop_is_current(rest_loop *loop);
+
 /* Starts `request` to `target` on `loop`; NULL if memory ran out. The caller holds one reference
  * until rest_call_release. */
 rest_call *rest_call_start(rest_loop *loop, rest_target *target, const rest_request *request,

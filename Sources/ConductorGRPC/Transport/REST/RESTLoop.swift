@@ -1,4 +1,5 @@
 import CRESTShim
+import GRPCWire
 import LockedState
 
 /// A client's REST loop (`CRESTShim`): libcurl's multi handle on a thread of its own, holding the
@@ -11,6 +12,9 @@ final class RESTLoop: Sendable {
 
     private let loop: Pointer
     private let closed = Locked(false)
+    /// Runs tasks on the loop's thread (``ConductorClient/loopExecutor``); after the loop ended,
+    /// on the global executor.
+    let executor: LoopTaskExecutor
 
     init() throws(ConductorError) {
         guard let loop = rest_loop_create() else {
@@ -18,6 +22,16 @@ final class RESTLoop: Sendable {
             throw .invalidConfiguration("cannot start the REST transport: \(reason)")
         }
         self.loop = Pointer(value: loop)
+        let handle = LoopTaskExecutor.LoopPointer(loop)
+        executor = LoopTaskExecutor(signal: { rest_loop_signal_jobs(handle.value) },
+                                    isCurrent: { rest_loop_is_current(handle.value) })
+        // The loop holds the executor until its last runner call.
+        rest_loop_set_job_runner(loop, { context, last in
+            guard let context else { return }
+            let executor = Unmanaged<LoopTaskExecutor>.fromOpaque(context)
+            executor.takeUnretainedValue().runQueuedJobs(loopEnds: last)
+            if last { executor.release() }
+        }, Unmanaged.passRetained(executor).toOpaque())
     }
 
     /// For ``CurlExchange``: valid while this object lives; after ``close()`` the loop refuses new requests.

@@ -25,6 +25,8 @@ struct RESTTransport: ConductorTransport {
         loop = try RESTLoop()
     }
 
+    var loopExecutor: (any TaskExecutor)? { loop.executor }
+
     /// Closes every connection of the client (requests still running end as cancelled).
     func close() {
         loop.close()
