@@ -77,7 +77,7 @@ SUPPORTED = {
     "cpp": {"unary", "concurrent", "batch", "submit"},
     "grpc-swift": {"unary", "concurrent", "batch", "submit"},
     "ours": set(SCENARIOS),
-    "ours-loop": {"unary", "concurrent", "batch", "submit"},
+    "ours-loop": {"unary", "concurrent", "batch", "submit", *REST_SCENARIOS},
     "httpx": set(REST_SCENARIOS),
     "aiohttp": {"rest-get", "rest-get-1"},
 }
@@ -383,14 +383,15 @@ def rest_client_command(client: str, scenario: str, server: RESTServer, duration
         shape = ["-c", "1", "-m", str(concurrency)] if h2 else ["--h1", "-c", str(concurrency), "-m", "1"]
         return (["h2load", "-D", f"{round(duration * 1000)}ms", "-t", "1", *shape,
                  "-H", "accept: application/json", f"--log-file={workdir / 'h2load.log'}", url], environment)
-    if client == "ours":
+    if client in ("ours", "ours-loop"):
         # The REST client: the protocol from the environment, the base URL from --target. `unary`
         # is conductor-bench's dayProof(7) with .reload: every call goes on the wire.
         environment["CONDUCTOR_PROTOCOL"] = "http"
         if ca_file:
             environment["CONDUCTOR_TLS_CA_FILE"] = str(ca_file)
+        executor = ["--executor", "loop"] if client == "ours-loop" else []
         return ([str(binaries.ours), "--target", server.base_url, "--scenario", "unary",
-                 "--concurrency", str(concurrency), "--duration", str(duration)], environment)
+                 "--concurrency", str(concurrency), "--duration", str(duration), *executor], environment)
     command = [binaries.python, str(binaries.rest_peer), "--client", client, "--url", url, "--scenario", scenario,
                "--concurrency", str(concurrency), "--duration", str(duration), "--warmup", "0"]
     if h2:
