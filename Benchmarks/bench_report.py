@@ -25,7 +25,8 @@ from pathlib import Path
 CLIENT_ORDER = ("h2load", "cpp", "grpc-swift", "httpx", "aiohttp", "ours", "ours-loop")
 # Our two ways to run: callers on Swift's global executor, and on the client's loop thread.
 OURS = ("ours", "ours-loop")
-SCENARIO_ORDER = ("unary", "concurrent", "batch", "submit", "cached", "flood", "rest-get", "rest-get-h2", "rest-get-1")
+SCENARIO_ORDER = ("unary", "concurrent", "batch", "submit", "cached", "flood", "concurrent-tls", "cold-start-tls",
+                  "rest-get", "rest-get-h2", "rest-get-1")
 SCENARIO_LABEL = {
     "unary": "(a) unary, 1 in flight",
     "concurrent": "(b) 64 in flight",
@@ -33,6 +34,8 @@ SCENARIO_LABEL = {
     "submit": "(d) submit, 64 in flight",
     "cached": "(e) cached lookups",
     "flood": "(g) 10,000 in flight, 4 connections, 30 s",
+    "concurrent-tls": "(f) 64 in flight, TLS",
+    "cold-start-tls": "(h) cold start to 1st answer, TLS",
     "rest-get": "(r1) REST GET, HTTP/1.1, 16 in flight",
     "rest-get-h2": "(r2) REST GET, h2 (TLS), 16 in flight",
     "rest-get-1": "(r3) REST GET, HTTP/1.1, 1 in flight",
@@ -102,7 +105,7 @@ def table_rows(rows: list[dict]) -> list[tuple[str, ...]]:
     out = []
     for scenario, client in ordered_keys(groups):
         group = groups[(scenario, client)]
-        unit = "events" if scenario in ("batch", "submit") else "lookups" if scenario == "cached" else "calls"
+        unit = {"batch": "events", "submit": "events", "cached": "lookups", "cold-start-tls": "starts"}.get(scenario, "calls")
         rss = median_of(group, lambda row: number(row["peak_rss_kib"]))
         growth = median_of(group, lambda row: number(row["rss_growth_kib"]))
         notes = sorted({row["note"] for row in group if row["note"]})
@@ -224,6 +227,11 @@ def targets(rows: list[dict]) -> list[tuple[str, str, str, str]]:
               lambda r: r >= 1.0)
         check("(c) client CPU/call vs C++ gRPC" + tag, "≤ 1×", ratio_summary(rows, "batch", "cpp", cpu, mine),
               lambda r: r <= 1.0)
+        check("(f) TLS client CPU/call vs C++ gRPC" + tag, "≤ 1×",
+              ratio_summary(rows, "concurrent-tls", "cpp", cpu, mine), lambda r: r <= 1.0)
+    # (h): the p50 column of the cold start is the median launch's wall time.
+    check("(h) TLS cold start vs C++ gRPC (ours)", "≤ 1×", ratio_summary(rows, "cold-start-tls", "cpp", METRICS[1][2]),
+          lambda r: r <= 1.0)
 
     index = per_run(rows)
     runs = sorted({row["run"] for row in rows})

@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # ours-loop: our client with its calling tasks on the client's event-loop thread
 # (`conductor-bench --executor loop`, i.e. withTaskExecutorPreference(client.loopExecutor)).
 CLIENTS = ("h2load", "cpp", "grpc-swift", "ours", "ours-loop", "httpx", "aiohttp")
-GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached", "flood")
+GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached", "flood", "concurrent-tls", "cold-start-tls")
 REST_SCENARIOS = ("rest-get", "rest-get-h2", "rest-get-1")
 SCENARIOS = GRPC_SCENARIOS + REST_SCENARIOS
 # --scenario also takes these names for groups of scenarios.
@@ -60,6 +61,10 @@ SCENARIO_SHAPE = {
     # Issue 16's (g): 10,000 calls in flight over 4 connections (the rest wait in the pool's queue)
     # for FLOOD_SECONDS: failures, peak RSS and RSS growth after the first second. Ours only.
     "flood": (10_000, 1, "GetDayProof"),
+    # Issue 16's (f): (b) over TLS; (h): process start to the first answered GetDayProof over TLS,
+    # as the wall time of a process that makes one call and exits (COLD_START_LAUNCHES launches).
+    "concurrent-tls": (64, 1, "GetDayProof"),
+    "cold-start-tls": (1, 1, "GetDayProof"),
     # GET /day-proof/7 over HTTP/1.1 keep-alive (16 connections), over h2 with TLS (one connection,
     # 16 streams), and one request at a time (latency).
     "rest-get": (16, 1, "GetDayProof"),
@@ -67,17 +72,19 @@ SCENARIO_SHAPE = {
     "rest-get-1": (1, 1, "GetDayProof"),
 }
 FLOOD_SECONDS = 30.0
+GRPC_TLS_SCENARIOS = {"concurrent-tls", "cold-start-tls"}
+COLD_START_LAUNCHES = 20
 FLOOD_ENVIRONMENT = {"CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT": "4", "CONDUCTOR_MAX_PENDING_CALLS": "10000"}
 # The REST scenarios served over https (ALPN picks h2); the others use plain http (HTTP/1.1).
 REST_TLS_SCENARIOS = {"rest-get-h2"}
 # Which clients can run which scenario: cached lookups exist only in our client; aiohttp speaks
 # HTTP/1.1 only; the C++ and grpc-swift-2 clients speak gRPC only.
 SUPPORTED = {
-    "h2load": {"unary", "concurrent", "batch", "submit", *REST_SCENARIOS},
-    "cpp": {"unary", "concurrent", "batch", "submit"},
+    "h2load": {"unary", "concurrent", "batch", "submit", *GRPC_TLS_SCENARIOS, *REST_SCENARIOS},
+    "cpp": {"unary", "concurrent", "batch", "submit", *GRPC_TLS_SCENARIOS},
     "grpc-swift": {"unary", "concurrent", "batch", "submit"},
     "ours": set(SCENARIOS),
-    "ours-loop": {"unary", "concurrent", "batch", "submit", *REST_SCENARIOS},
+    "ours-loop": {"unary", "concurrent", "batch", "submit", "concurrent-tls", *REST_SCENARIOS},
     "httpx": set(REST_SCENARIOS),
     "aiohttp": {"rest-get", "rest-get-1"},
 }
@@ -207,8 +214,10 @@ class Server:
 class GRPCServer(Server):
     """bench-server: counts the RPCs it served (SIGUSR1 → `STATS rpcs=…`)."""
 
-    def __init__(self, binary: Path, core: str, workdir: Path):
-        super().__init__("bench-server", [str(binary), "--port", "0"], core, workdir)
+    def __init__(self, binary: Path, core: str, workdir: Path, tls: tuple[Path, Path] | None = None):
+        arguments = ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])] if tls else []
+        super().__init__("bench-server-tls" if tls else "bench-server", [str(binary), "--port", "0", *arguments],
+                         core, workdir)
 
     def rpc_count(self) -> int:
         before = len(self._lines())
@@ -402,18 +411,27 @@ def rest_client_command(client: str, scenario: str, server: RESTServer, duration
 
 
 def client_command(client: str, scenario: str, port: int, duration: float, binaries: Binaries,
-                   workdir: Path, bodies: dict[str, Path]) -> list[str]:
+                   workdir: Path, bodies: dict[str, Path], ca_file: Path | None = None) -> list[str]:
     concurrency, _, method = SCENARIO_SHAPE[scenario]
-    target = f"grpc://127.0.0.1:{port}"
-    # conductor-bench runs the flood as its concurrent calls, at the flood's concurrency and length.
-    shape, length = ("concurrent", FLOOD_SECONDS) if scenario == "flood" else (scenario, duration)
+    tls = scenario in GRPC_TLS_SCENARIOS
+    target = f"{'grpcs' if tls else 'grpc'}://127.0.0.1:{port}"
+    # conductor-bench runs the flood as its concurrent calls, at the flood's concurrency and length;
+    # the cold start is one call.
+    shape, length = {"flood": ("concurrent", FLOOD_SECONDS), "concurrent-tls": ("concurrent", duration),
+                     "cold-start-tls": ("unary", duration)}.get(scenario, (scenario, duration))
     common = ["--target", target, "--scenario", shape, "--concurrency", str(concurrency), "--duration", str(length)]
+    if scenario == "cold-start-tls":
+        common += ["--calls", "1"]
     if client == "h2load":
-        # One connection, one thread, `concurrency` streams; real gRPC-framed requests.
-        return ["h2load", "-D", f"{round(duration * 1000)}ms", "-c", "1", "-t", "1", "-m", str(concurrency),
+        # One connection, one thread, `concurrency` streams; real gRPC-framed requests (over TLS,
+        # ALPN h2, for (f) and (h); h2load does not verify the certificate).
+        amount = ["-n", "1"] if scenario == "cold-start-tls" else ["-D", f"{round(duration * 1000)}ms"]
+        return ["h2load", *amount, "-c", "1", "-t", "1", "-m", str(concurrency),
                 "-d", str(bodies[method]), "-H", "content-type: application/grpc", "-H", "te: trailers",
                 f"--log-file={workdir / 'h2load.log'}",
-                f"http://127.0.0.1:{port}/chorus.ConductorBridge/{method}"]
+                f"{'https' if tls else 'http'}://127.0.0.1:{port}/chorus.ConductorBridge/{method}"]
+    if client == "cpp" and tls and ca_file:
+        common += ["--ca", str(ca_file)]
     if client == "ours-loop":
         return [str(binaries.ours), *common, "--executor", "loop"]
     binary = {"cpp": binaries.cpp_client, "grpc-swift": binaries.grpc_swift_peer, "ours": binaries.ours}[client]
@@ -427,8 +445,12 @@ def measure(client: str, scenario: str, run: int, server: GRPCServer | RESTServe
     if isinstance(server, RESTServer):
         command, environment = rest_client_command(client, scenario, server, duration, binaries, workdir, ca_file)
     else:
-        command = client_command(client, scenario, server.port, duration, binaries, workdir, bodies)
+        command = client_command(client, scenario, server.port, duration, binaries, workdir, bodies, ca_file)
         environment = {**os.environ, "CONDUCTOR_PROTOCOL": "grpc", **(FLOOD_ENVIRONMENT if scenario == "flood" else {})}
+        if ca_file:
+            environment["CONDUCTOR_TLS_CA_FILE"] = str(ca_file)
+        if scenario == "cold-start-tls":
+            return measure_cold_start(client, scenario, run, server, command, environment, workdir, client_core)
     (workdir / "h2load.log").unlink(missing_ok=True)  # h2load appends to an existing log
     server_mark, server_cpu_before = server.mark(), server.cpu_seconds()
     busy_before, started = machine_busy_seconds(), time.monotonic()
@@ -481,6 +503,52 @@ def measure(client: str, scenario: str, run: int, server: GRPCServer | RESTServe
     }
 
 
+def measure_cold_start(client: str, scenario: str, run: int, server: GRPCServer, command: list[str],
+                       environment: dict[str, str], workdir: Path, client_core: str) -> dict:
+    """(h): COLD_START_LAUNCHES launches of a process that connects over TLS, makes one GetDayProof
+    and exits; each launch's wall time, from the spawn to the exit the parent sees, is one sample."""
+    walls, cpu, switches, failures = [], 0.0, 0, []
+    server_mark, server_cpu_before = server.mark(), server.cpu_seconds()
+    busy_before = machine_busy_seconds()
+    out_path, err_path = workdir / "client.out", workdir / "client.err"
+    for _ in range(COLD_START_LAUNCHES):
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            started = time.monotonic()
+            process = subprocess.Popen(["taskset", "-c", client_core, *command], stdout=out, stderr=err, env=environment)
+            _, status, usage = os.wait4(process.pid, 0)
+            walls.append(time.monotonic() - started)
+        cpu += usage.ru_utime + usage.ru_stime
+        switches += usage.ru_nvcsw + usage.ru_nivcsw
+        output = out_path.read_text()
+        answered = (re.search(r"requests: 1 total, 1 started, 1 done, 1 succeeded", output) if client == "h2load"
+                    else re.search(r"^RESULT .* calls=1 .*errors=0 ", output, re.MULTILINE))
+        if os.waitstatus_to_exitcode(status) != 0 or not answered:
+            failures.append(err_path.read_text().strip()[-300:] or output.strip()[-300:])
+    wall_total = sum(walls)
+    server_cpu = server.cpu_seconds() - server_cpu_before
+    other_cpu = max(0.0, machine_busy_seconds() - busy_before - server_cpu - cpu)
+    activity = server.activity_since(server_mark)
+    launches = len(walls)
+    if failures:
+        sys.stderr.write(f"warning: {client}/{scenario}: {len(failures)} launches failed: {failures[0]}\n")
+    ordered = sorted(walls)
+    return {
+        "run": run, "client": client, "scenario": scenario, "concurrency": 1,
+        "calls": launches, "events": launches, "errors": len(failures), "seconds": round(wall_total, 3),
+        "calls_per_s": round(launches / wall_total, 1), "events_per_s": round(launches / wall_total, 1),
+        "p50_us": round(statistics.median(ordered) * 1e6, 1), "p99_us": round(ordered[-1] * 1e6, 1),
+        "cpu_us_per_call": round(cpu * 1e6 / launches, 1), "client_cpu_pct": round(100 * cpu / wall_total, 1),
+        # wait4's ru_maxrss would count the forked Python before the exec: no peak RSS here.
+        "peak_rss_kib": "", "rss_growth_kib": "",
+        "server_cpu_pct": round(100 * server_cpu / wall_total, 1),
+        "server_cpu_us_per_call": round(server_cpu * 1e6 / launches, 3),
+        "server_rpcs_per_call": round(activity.rpcs / launches, 4),
+        "other_cpu_pct": round(100 * other_cpu / wall_total, 1),
+        "ctx_switches_per_call": round(switches / launches, 3),
+        "note": f"launches={launches} p99=max" + (f" errors={len(failures)}" if failures else ""),
+    }
+
+
 # --------------------------------------------------------------------------- main
 
 def write_tsv(rows: list[dict], path: Path) -> None:
@@ -498,22 +566,27 @@ class Servers:
         self.ca_file: Path | None = None
 
     def for_scenario(self, scenario: str) -> GRPCServer | RESTServer:
-        kind = ("rest-tls" if scenario in REST_TLS_SCENARIOS else "rest") if scenario in REST_SCENARIOS else "grpc"
+        if scenario in REST_SCENARIOS:
+            kind = "rest-tls" if scenario in REST_TLS_SCENARIOS else "rest"
+        else:
+            kind = "grpc-tls" if scenario in GRPC_TLS_SCENARIOS else "grpc"
         if kind not in self.running:
-            if kind == "grpc":
-                self.running[kind] = GRPCServer(self.binaries.server, self.core, self.workdir)
+            if kind in ("grpc", "grpc-tls"):
+                self.running[kind] = GRPCServer(self.binaries.server, self.core, self.workdir,
+                                                self._certificates() if kind == "grpc-tls" else None)
             else:
                 self.running[kind] = RESTServer(self.binaries.python, self.binaries.rest_server, self.core,
                                                 self.workdir, self._certificates() if kind == "rest-tls" else None)
         return self.running[kind]
 
     def ca_for(self, scenario: str) -> Path | None:
-        return self.ca_file if scenario in REST_TLS_SCENARIOS else None
+        return self.ca_file if scenario in REST_TLS_SCENARIOS or scenario in GRPC_TLS_SCENARIOS else None
 
     def _certificates(self) -> tuple[Path, Path]:
         directory = self.workdir / "certificates"
-        subprocess.run([str(self.binaries.make_certificates), str(directory)], check=True, stdout=subprocess.DEVNULL)
-        self.ca_file = directory / "ca.pem"
+        if self.ca_file is None:
+            subprocess.run([str(self.binaries.make_certificates), str(directory)], check=True, stdout=subprocess.DEVNULL)
+            self.ca_file = directory / "ca.pem"
         return directory / "server.pem", directory / "server.key"
 
     def stop(self) -> None:

@@ -2,8 +2,9 @@
 // async API, one thread driving one completion queue; keeps `concurrency` calls in flight for
 // `duration` seconds and prints one RESULT line, like conductor-bench and grpc-swift-peer.
 //
-// Usage: bench-client --target grpc://127.0.0.1:PORT --scenario unary|concurrent|batch|submit
-//                     [--concurrency N] [--duration S]
+// Usage: bench-client --target grpc[s]://127.0.0.1:PORT --scenario unary|concurrent|batch|submit
+//                     [--concurrency N] [--duration S] [--calls N] [--ca FILE]
+//   grpcs://: TLS, verified against --ca (PEM). --calls: stop after N calls (the cold start: 1).
 //   unary/concurrent: GetDayProof(7); batch: SubmitEventsBatch of 100 events of 200 bytes;
 //   submit: SubmitEvent of one such event. Default concurrency: unary 1, concurrent 64, batch 8,
 //   submit 64.
@@ -12,6 +13,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,12 +37,15 @@ struct Options {
   std::string scenario;
   int concurrency = 0;
   double duration = 10;
+  uint64_t calls = 0;  // 0: as many as the duration allows
+  bool tls = false;
+  std::string ca_file;
 };
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
-               "usage: bench-client --target grpc://HOST:PORT --scenario unary|concurrent|batch|submit "
-               "[--concurrency N] [--duration S]\n");
+               "usage: bench-client --target grpc[s]://HOST:PORT --scenario unary|concurrent|batch|submit "
+               "[--concurrency N] [--duration S] [--calls N] [--ca FILE]\n");
   std::exit(2);
 }
 
@@ -57,11 +63,19 @@ Options Parse(int argc, char** argv) {
       options.concurrency = std::atoi(value.c_str());
     } else if (arg == "--duration") {
       options.duration = std::atof(value.c_str());
+    } else if (arg == "--calls") {
+      options.calls = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (arg == "--ca") {
+      options.ca_file = value;
     } else {
       Usage();
     }
   }
   if (options.target.rfind("grpc://", 0) == 0) options.target = options.target.substr(7);
+  if (options.target.rfind("grpcs://", 0) == 0) {
+    options.target = options.target.substr(8);
+    options.tls = true;
+  }
   if (options.target.empty()) Usage();
   if (options.concurrency <= 0) {
     if (options.scenario == "unary") options.concurrency = 1;
@@ -91,6 +105,8 @@ struct Run {
   chorus::ConductorEventBatch batch;
   chorus::ConductorEvent event;
   Clock::time_point end;
+  uint64_t quota = 0;  // calls to start in all; 0: no limit
+  uint64_t started = 0;
   LatencyHistogram histogram;
   uint64_t calls = 0;
   uint64_t errors = 0;
@@ -107,6 +123,7 @@ class Slot {
     batch_reader_.reset();
     receipt_reader_.reset();
     context_ = std::make_unique<grpc::ClientContext>();
+    ++run_->started;
     started_ = Clock::now();
     switch (run_->kind) {
       case 0:
@@ -138,7 +155,7 @@ class Slot {
       }
       ++run_->errors;
     }
-    if (now >= run_->end) return false;
+    if (now >= run_->end || (run_->quota != 0 && run_->started >= run_->quota)) return false;
     Start();
     return true;
   }
@@ -177,8 +194,20 @@ int main(int argc, char** argv) {
 
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(4 << 20);
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), arguments);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options.tls) {
+    grpc::SslCredentialsOptions ssl;
+    if (!options.ca_file.empty()) {
+      std::ifstream file(options.ca_file);
+      if (!file) {
+        std::fprintf(stderr, "bench-client: cannot read %s\n", options.ca_file.c_str());
+        return 2;
+      }
+      ssl.pem_root_certs.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(options.target, credentials, arguments);
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
     std::fprintf(stderr, "bench-client: cannot connect to %s\n", options.target.c_str());
     return 1;
@@ -190,12 +219,15 @@ int main(int argc, char** argv) {
 
   const Clock::time_point start = Clock::now();
   run.end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.duration));
+  run.quota = options.calls;
+  int concurrency = options.concurrency;
+  if (run.quota != 0 && static_cast<uint64_t>(concurrency) > run.quota) concurrency = static_cast<int>(run.quota);
   std::vector<std::unique_ptr<Slot>> slots;
-  for (int i = 0; i < options.concurrency; ++i) {
+  for (int i = 0; i < concurrency; ++i) {
     slots.push_back(std::make_unique<Slot>(&run));
     slots.back()->Start();
   }
-  int in_flight = options.concurrency;
+  int in_flight = concurrency;
   void* tag = nullptr;
   bool ok = false;
   while (in_flight > 0 && queue.Next(&tag, &ok)) {

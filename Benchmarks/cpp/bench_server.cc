@@ -7,9 +7,10 @@
 //     reference conductor's canonical encoding of the event's content, epoch = the event's epoch.
 //   HealthCheck: SERVING.
 //
-// Usage: bench-server [--port N] [--threads N]
+// Usage: bench-server [--port N] [--threads N] [--tls-cert FILE --tls-key FILE]
 //   --port 0 (the default) picks a free port. Prints "LISTENING <port>" once it serves.
 //   --threads: completion-queue threads (default 1: the bench pins the server to one core).
+//   --tls-cert/--tls-key: serve TLS with this PEM certificate (chain) and key (issue 16's (f), (h)).
 // SIGUSR1 prints "STATS rpcs=<n> day_proof=<n> submit=<n> batch=<n> health=<n>" (counts so far);
 // SIGINT/SIGTERM shut the server down.
 
@@ -24,6 +25,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -253,8 +256,17 @@ std::vector<chorus::DayProofResponse> MakeProofs() {
   return proofs;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    std::fprintf(stderr, "bench-server: cannot read %s\n", path.c_str());
+    std::exit(2);
+  }
+  return std::string(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+}
+
 [[noreturn]] void Usage() {
-  std::fprintf(stderr, "usage: bench-server [--port N] [--threads N]\n");
+  std::fprintf(stderr, "usage: bench-server [--port N] [--threads N] [--tls-cert FILE --tls-key FILE]\n");
   std::exit(2);
 }
 
@@ -263,6 +275,7 @@ std::vector<chorus::DayProofResponse> MakeProofs() {
 int main(int argc, char** argv) {
   int port = 0;
   int threads = 1;
+  std::string tls_cert, tls_key;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 >= argc) Usage();
@@ -270,6 +283,10 @@ int main(int argc, char** argv) {
       port = std::atoi(argv[++i]);
     } else if (arg == "--threads") {
       threads = std::max(1, std::atoi(argv[++i]));
+    } else if (arg == "--tls-cert") {
+      tls_cert = argv[++i];
+    } else if (arg == "--tls-key") {
+      tls_key = argv[++i];
     } else {
       Usage();
     }
@@ -288,8 +305,13 @@ int main(int argc, char** argv) {
   Service service;
   grpc::ServerBuilder builder;
   int selected_port = 0;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
-                           &selected_port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!tls_cert.empty() || !tls_key.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({ReadFile(tls_key), ReadFile(tls_cert)});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), credentials, &selected_port);
   builder.RegisterService(&service);
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues;
   for (int i = 0; i < threads; ++i) queues.push_back(builder.AddCompletionQueue());
