@@ -201,10 +201,10 @@ static int epoll_timeout(const rest_loop *loop) {
     return left <= 0 ? 0 : left > 60000 ? 60000 : (int)left;
 }
 
-/* After a turn that completed a request and left none running, the caller usually starts its
- * next one within microseconds: looking at the queue for up to IDLE_WAIT_NS, yielding the CPU
- * between looks, saves the eventfd write and the wake-up a sleeping loop costs (as the HTTP/2
- * shim's loop does). With requests still running, their sockets wake the loop anyway. */
+/* After a turn that completed a request, its caller (on another thread) usually starts its next
+ * one within microseconds: looking at the queue for up to IDLE_WAIT_NS, yielding the CPU between
+ * looks, saves the eventfd write and the wake-up a sleeping loop costs (as the HTTP/2 shim's loop
+ * does). Callers on the loop's own executor have already started theirs in the turn: no wait. */
 #define IDLE_WAIT_NS 50000LL
 
 static bool commands_queued(rest_loop *loop) {
@@ -273,7 +273,7 @@ static void *loop_main(void *arg) {
         }
         /* Completions resume jobs and jobs start requests: go round until all three are drained,
            so that a caller on the loop's executor makes its next request in this same turn. */
-        bool completed_any = false;
+        bool completed_any = false, ran_jobs = false;
         for (;;) {
             rest_command *cmd = take_commands(loop);
             if (!run_commands(loop, cmd)) return NULL;
@@ -285,9 +285,10 @@ static void *loop_main(void *arg) {
             completed_any |= completed;
             bool jobs = atomic_exchange(&loop->jobs_signalled, false);
             if (jobs && loop->job_runner) loop->job_runner(loop->job_runner_context, false);
+            ran_jobs |= jobs;
             if (!cmd && !completed && !jobs) break;
         }
-        if (completed_any && !loop->active) await_next_command(loop);
+        if (completed_any && !ran_jobs) await_next_command(loop);
     }
 }
 
