@@ -4,6 +4,12 @@ import PackageDescription
 let strictSwift: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
+    // An async function runs on its caller's executor unless it says `@concurrent`: a call's path
+    // through the client (about ten nested async functions) then makes no executor switch of its
+    // own, where it made 16. Measured with callgrind at 64 in flight: 640 instructions per call
+    // fewer, and 2,900 fewer on `loopExecutor`, where every switch looks the task's executor
+    // preference up under its status lock.
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
 ]
 
 let package = Package(

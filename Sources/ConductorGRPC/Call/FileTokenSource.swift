@@ -23,7 +23,9 @@ public struct FileTokenSource: Sendable {
         self.rereadInterval = rereadInterval
     }
 
-    /// Reads the token now; throws when the file cannot be read or is empty.
+    /// Reads the token now, on a thread of the global executor (`@concurrent`: a file read
+    /// blocks); throws when the file cannot be read or is empty.
+    @concurrent
     public func token() async throws(ConductorError) -> BearerToken {
         BearerToken(try read(), lifetime: rereadInterval)
     }

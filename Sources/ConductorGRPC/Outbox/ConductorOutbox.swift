@@ -115,6 +115,8 @@ public final class ConductorOutbox: Sendable {
     /// What the outbox at `path` holds and its oldest `deadLetterLimit` dead letters, read without
     /// taking the outbox from the process that delivers it (for operators: `conductor-smoke
     /// --outbox`). ``Statistics/delivered`` is 0: that count belongs to the delivering process.
+    /// It reads the file on a thread of the global executor (`@concurrent`), not the caller's.
+    @concurrent
     public static func inspect(path: String, deadLetterLimit: Int = 100) async throws(ConductorError) -> (statistics: Statistics, deadLetters: [DeadLetter]) {
         do {
             let store = try OutboxStore(path: path, readOnly: true)
