@@ -273,7 +273,7 @@ public final class ConductorClient: ConductorService {
         await lifecycle.drained() // the calls cut off fail at once (returns at once if this task is cancelled)
         pool.shutdown()
         await outbox?.close()
-        pool.closeTransport()
+        await pool.closeTransport()
         lifecycle.markClosed()
     }
 

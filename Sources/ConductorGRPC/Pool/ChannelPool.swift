@@ -168,8 +168,8 @@ final class ChannelPool: Sendable {
     }
 
     /// After ``shutdown()``, once no call runs: the transport lets go of what its connections shared.
-    func closeTransport() {
-        transport.close()
+    func closeTransport() async {
+        await transport.close()
     }
 
     /// A snapshot of every endpoint and connection.

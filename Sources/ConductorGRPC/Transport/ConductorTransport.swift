@@ -15,8 +15,8 @@ protocol ConductorTransport: Sendable {
     ) -> any TransportConnection
 
     /// The client shut down and no call runs any more: release what connections share (the REST
-    /// transport closes its loop and with it every connection).
-    func close()
+    /// transport closes its loop and with it every connection), and return once that is done.
+    func close() async
 
     /// The executor of the thread that completes this transport's calls (see
     /// ``ConductorClient/loopExecutor``); nil when there is none to offer.
@@ -24,7 +24,7 @@ protocol ConductorTransport: Sendable {
 }
 
 extension ConductorTransport {
-    func close() {}
+    func close() async {}
     var loopExecutor: (any TaskExecutor)? { nil }
 }
 

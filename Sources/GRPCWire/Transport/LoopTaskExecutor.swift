@@ -37,6 +37,8 @@ package final class LoopTaskExecutor: TaskExecutor {
     private struct Queue {
         var jobs: [UnownedJob] = []
         var loopEnded = false
+        /// Tasks waiting in ``untilLoopEnds()``.
+        var endWaiters: [UnsafeContinuation<Void, Never>] = []
     }
 
     private let queue = Locked(Queue())
@@ -59,6 +61,17 @@ package final class LoopTaskExecutor: TaskExecutor {
     /// Whether the loop made its last call: jobs go to the global executor now.
     package var loopHasEnded: Bool { queue.withLock { $0.loopEnded } }
 
+    /// Returns once the loop made its last call (for a REST loop: its connections are closed).
+    package func untilLoopEnds() async {
+        await withUnsafeContinuation { continuation in
+            let ended = queue.withLock { queue -> Bool in
+                if !queue.loopEnded { queue.endWaiters.append(continuation) }
+                return queue.loopEnded
+            }
+            if ended { continuation.resume() }
+        }
+    }
+
     package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         let queued = queue.withLock { queue -> Bool in
@@ -77,13 +90,17 @@ package final class LoopTaskExecutor: TaskExecutor {
     /// pass. `loopEnds`: this is the loop's last call, later jobs go to the global executor.
     package func runQueuedJobs(loopEnds: Bool) {
         var batch = spare
-        queue.withLock { queue in
+        let endWaiters = queue.withLock { queue -> [UnsafeContinuation<Void, Never>] in
             swap(&queue.jobs, &batch)
-            if loopEnds { queue.loopEnded = true }
+            guard loopEnds else { return [] }
+            queue.loopEnded = true
+            defer { queue.endWaiters = [] }
+            return queue.endWaiters
         }
         let executor = asUnownedTaskExecutor()
         for job in batch { job.runSynchronously(on: executor) }
         batch.removeAll(keepingCapacity: true)
         spare = batch
+        for waiter in endWaiters { waiter.resume() }
     }
 }

@@ -215,6 +215,26 @@ import Testing
         await anonymous.shutdown()
     }
 
+    @Test func shutdownReturnsOnceItsConnectionsAreClosed() async throws {
+        let server = try await ReferenceConductor.start(protocol: .rest)
+        let client = try makeClient(for: server)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for day in Int32(1)...8 {
+                group.addTask { _ = try await client.dayProof(day, options: ConductorCallOptions(cachePolicy: .reload)) }
+            }
+            try await group.waitForAll()
+        }
+        let open = try ownSocketsConnected(toPort: server.port)
+        #expect(open > 0, "keep-alive connections stay open between calls")
+        // Shut down from the loop's own thread: had shutdown() returned without waiting for the
+        // loop, this task would look at the sockets before the loop could close them.
+        let afterShutdown = try await Task(executorPreference: client.loopExecutor) { () async throws -> Int in
+            await client.shutdown()
+            return try ownSocketsConnected(toPort: server.port)
+        }.value
+        #expect(afterShutdown == 0, "shutdown returned with a connection still open")
+    }
+
     @Test func failoverAcrossTwoRESTConductorsWhenOneIsKilled() async throws {
         let first = try await server()
         let second = try await server()

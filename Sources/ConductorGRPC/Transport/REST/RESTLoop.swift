@@ -37,8 +37,15 @@ final class RESTLoop: Sendable {
     /// For ``CurlExchange``: valid while this object lives; after ``close()`` the loop refuses new requests.
     var pointer: OpaquePointer { loop.value }
 
-    /// Ends the loop: requests still running end as cancelled, later ones are not sent.
-    func close() {
+    /// Ends the loop: requests still running end as cancelled, later ones are not sent. Returns
+    /// once the loop thread has closed every connection.
+    func close() async {
+        requestClose()
+        await executor.untilLoopEnds()
+    }
+
+    /// Asks the loop to end, without waiting for it.
+    private func requestClose() {
         let first = closed.withLock { closed -> Bool in
             defer { closed = true }
             return !closed
@@ -47,7 +54,7 @@ final class RESTLoop: Sendable {
     }
 
     deinit {
-        close()
+        requestClose()
         rest_loop_release(loop.value)
     }
 }

@@ -27,9 +27,10 @@ struct RESTTransport: ConductorTransport {
 
     var loopExecutor: (any TaskExecutor)? { loop.executor }
 
-    /// Closes every connection of the client (requests still running end as cancelled).
-    func close() {
-        loop.close()
+    /// Closes every connection of the client (requests still running end as cancelled) and
+    /// returns once they are closed.
+    func close() async {
+        await loop.close()
     }
 
     func connect(
