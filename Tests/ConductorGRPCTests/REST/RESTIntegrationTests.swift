@@ -125,7 +125,7 @@ import Testing
 
     @Test(arguments: [false, true])
     func aDeadlineEndsTheRequestOnTheWire(tls: Bool) async throws {
-        let server = try await server(["--delay", "GetDayProof=5"], tls: tls)
+        let server = try await server(["--delay", "GetDayProof=60"], tls: tls)
         let client = try client(server) { $0.maxRetries = 0 }
         let error = await conductorError { () async throws(ConductorError) in
             try await client.dayProof(3, options: ConductorCallOptions(timeout: .milliseconds(300)))
@@ -141,7 +141,7 @@ import Testing
 
     @Test(arguments: [false, true])
     func cancellingTheCallerEndsTheRequestOnTheWire(tls: Bool) async throws {
-        let server = try await server(["--delay", "SubmitEvent=5"], tls: tls)
+        let server = try await server(["--delay", "SubmitEvent=60"], tls: tls)
         let client = try client(server)
         let call = Task { () async -> ConductorError? in
             await conductorError { () async throws(ConductorError) in try await client.submit(ConductorEvent(eventType: "x", epoch: 1)) }

@@ -77,8 +77,13 @@ final class ReferenceConductor: @unchecked Sendable {
         let process = Process()
         process.executableURL = repositoryRoot.appendingPathComponent(".venv/bin/python")
         let script = serverProtocol == .grpc ? "Scripts/reference_conductor.py" : "Scripts/reference_rest_conductor.py"
+        // The REST conductor closes a connection idle for 5 s unless told otherwise (the gRPC one
+        // never does). On a loaded machine two calls of one test can be that far apart (seen: 5.4 s
+        // under Scripts/stress-tests.sh), and a call would then race the close. A test that wants
+        // the close passes its own --max-connection-idle, which wins (the last one counts).
+        let idle = serverProtocol == .rest ? ["--max-connection-idle", "600"] : []
         process.arguments = [repositoryRoot.appendingPathComponent(script).path,
-                             "--port", String(port), "--log", logPath, "--exit-with-parent"] + arguments
+                             "--port", String(port), "--log", logPath, "--exit-with-parent"] + idle + arguments
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
@@ -129,7 +134,7 @@ final class ReferenceConductor: @unchecked Sendable {
     }
 
     /// Waits until the log holds an entry matching `predicate`, up to `timeout`.
-    func waitForLog(timeout: Duration = .seconds(5), _ predicate: (LogEntry) -> Bool) async -> LogEntry? {
+    func waitForLog(timeout: Duration = .seconds(30), _ predicate: (LogEntry) -> Bool) async -> LogEntry? {
         let clock = ContinuousClock()
         let end = clock.now + timeout
         while clock.now < end {
