@@ -159,7 +159,10 @@ import Testing
         await task.value
         #expect(load.errors.withLock { $0 }.isEmpty, "\(load.errors.withLock { $0.prefix(3).map(\.description) })")
         let slowest = load.slowest.withLock { $0 }
-        #expect(slowest < .seconds(3.5), "keepalive interval + timeout + 1 s; slowest call took \(slowest)")
+        // Not a latency bound (a loaded machine resumes late: 4.0 s was seen under stress-tests.sh):
+        // a call stuck on the frozen connection must be moved on by keepalive (1 s + 1 s), long
+        // before the 20 s that its deadline or the connect timeout would take.
+        #expect(slowest < .seconds(10), "moved on by keepalive, not by a 20 s timeout; slowest call took \(slowest)")
         let healthyCalls = healthy.log().filter { $0.method == "GetDayProof" }.count
         #expect(healthyCalls > 100)
         await client.shutdown()
