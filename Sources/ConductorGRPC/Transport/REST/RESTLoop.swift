@@ -6,11 +6,7 @@ import LockedState
 /// client's connections. Closing it (``close()``, or when the transport goes away) cancels what
 /// still runs and closes every connection, so a client that shut down leaves no socket open.
 final class RESTLoop: Sendable {
-    private struct Pointer: @unchecked Sendable {
-        let value: OpaquePointer
-    }
-
-    private let loop: Pointer
+    private let loop: LoopTaskExecutor.LoopPointer
     private let closed = Locked(false)
     /// Runs tasks on the loop's thread (``ConductorClient/loopExecutor``); after the loop ended,
     /// on the global executor.
@@ -21,8 +17,8 @@ final class RESTLoop: Sendable {
             let reason = rest_transport_load_error().map { String(cString: $0) } ?? "no thread for its loop"
             throw .invalidConfiguration("cannot start the REST transport: \(reason)")
         }
-        self.loop = Pointer(value: loop)
         let handle = LoopTaskExecutor.LoopPointer(loop)
+        self.loop = handle
         executor = LoopTaskExecutor(signal: { rest_loop_signal_jobs(handle.value) },
                                     isCurrent: { rest_loop_is_current(handle.value) })
         // The loop holds the executor until its last runner call.
