@@ -47,6 +47,7 @@ import Testing
         ("CONDUCTOR_CONNECT_TIMEOUT", "1", "120", "0.5", "121"),
         ("CONDUCTOR_KEEPALIVE_INTERVAL", "10", "3600", "9", "3601"),
         ("CONDUCTOR_KEEPALIVE_TIMEOUT", "1", "300", "0.5", "301"),
+        ("CONDUCTOR_SUBMIT_COALESCE_WINDOW", "0.0001", "0.05", "0.00009", "0.051"),
     ]
 
     @Test(arguments: ranges)
