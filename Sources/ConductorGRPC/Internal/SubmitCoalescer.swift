@@ -52,13 +52,16 @@ final class SubmitCoalescer: Sendable {
     func submit(_ event: ConductorEvent, send: @escaping Send) async throws(ConductorError) -> ConductorReceipt {
         if Task.isCancelled { throw Self.cancelled } // before joining a batch it could fill and send
         let promise = ReceiptPromise()
-        let (id, action) = state.withLock { state -> (Int, FlushAction) in
+        let (id, fullBatch) = state.withLock { state -> (Int, [Member]?) in
             state.nextID += 1
             state.gathering.append(Member(id: state.nextID, event: event, promise: promise, send: send))
-            if state.gathering.count >= maxEvents { return (state.nextID, .send(take(&state))) }
-            return (state.nextID, state.gathering.count == 1 ? .startTimer(state.generation) : .none)
+            if state.gathering.count >= maxEvents { return (state.nextID, take(&state)) }
+            // Started and stored under the lock: the timer cannot take its batch before it is
+            // stored, so only a timer that has not fired is ever cancelled (by `take`).
+            if state.gathering.count == 1 { state.timer = windowTimer(generation: state.generation) }
+            return (state.nextID, nil)
         }
-        perform(action)
+        if let fullBatch { Task { await self.deliver(fullBatch) } }
         guard let outcome = await promise.outcome() else {
             state.withLock { $0.gathering.removeAll { $0.id == id } }
             throw Self.cancelled
@@ -72,12 +75,6 @@ final class SubmitCoalescer: Sendable {
     /// Submits waiting for their batch to go.
     var gatheredCount: Int { state.withLock { $0.gathering.count } }
 
-    private enum FlushAction {
-        case none
-        case startTimer(Int)
-        case send([Member])
-    }
-
     /// Takes the gathered members and starts a new generation; the current window's timer, if any,
     /// is cancelled.
     private func take(_ state: inout State) -> [Member] {
@@ -90,28 +87,17 @@ final class SubmitCoalescer: Sendable {
         return state.gathering
     }
 
-    private func perform(_ action: FlushAction) {
-        switch action {
-        case .none:
-            break
-        case .startTimer(let generation):
-            let timer = Task { [clock, window] in
-                guard (try? await clock.sleep(until: clock.now() + window)) != nil else { return }
-                let members = self.state.withLock { state -> [Member] in
-                    guard state.generation == generation else { return [] }
-                    state.timer = nil // this task: not cancelled by take
-                    return self.take(&state)
-                }
-                if !members.isEmpty { await self.deliver(members) }
+    /// The window of `generation`: when it ends, the members gathered so far go as one batch
+    /// (unless a full batch took them first, which started a new generation).
+    private func windowTimer(generation: Int) -> Task<Void, Never> {
+        Task { [clock, window] in
+            guard (try? await clock.sleep(until: clock.now() + window)) != nil else { return }
+            let members = self.state.withLock { state -> [Member] in
+                guard state.generation == generation else { return [] }
+                state.timer = nil // this task: not cancelled by take
+                return self.take(&state)
             }
-            let stale = state.withLock { state -> Bool in
-                guard state.generation == generation else { return true }
-                state.timer = timer
-                return false
-            }
-            if stale { timer.cancel() }
-        case .send(let members):
-            Task { await self.deliver(members) }
+            if !members.isEmpty { await self.deliver(members) }
         }
     }
 
