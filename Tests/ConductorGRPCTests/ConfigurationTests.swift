@@ -47,7 +47,7 @@ import Testing
         ("CONDUCTOR_CONNECT_TIMEOUT", "1", "120", "0.5", "121"),
         ("CONDUCTOR_KEEPALIVE_INTERVAL", "10", "3600", "9", "3601"),
         ("CONDUCTOR_KEEPALIVE_TIMEOUT", "1", "300", "0.5", "301"),
-        ("CONDUCTOR_SUBMIT_COALESCE_WINDOW", "0.0001", "0.05", "0.00009", "0.051"),
+        ("CONDUCTOR_SUBMIT_COALESCE_WINDOW", "0.000001", "0.05", "0.0000009", "0.051"),
     ]
 
     @Test(arguments: ranges)
@@ -72,6 +72,15 @@ import Testing
         #expect(configuration.cacheSize == 123)
         #expect(configuration.keepaliveInterval == nil)
         #expect(!configuration.submitsAreDeduplicated)
+    }
+
+    /// Seconds below a millisecond keep their microseconds (they were rounded to whole
+    /// milliseconds: 0.0004 s became no window at all), and messages write them without exponents.
+    @Test func subMillisecondSecondsKeepTheirMicroseconds() throws {
+        #expect(try load(["CONDUCTOR_SUBMIT_COALESCE_WINDOW": "0.0004"]).submitCoalesceWindow == .microseconds(400))
+        #expect(try load(["CONDUCTOR_SUBMIT_COALESCE_WINDOW": "0.000001"]).submitCoalesceWindow == .microseconds(1))
+        let message = try #require(problem(["CONDUCTOR_SUBMIT_COALESCE_WINDOW": "0.0000009"]))
+        #expect(message.contains("out of range 0.000001...0.05 seconds"), "\(message)")
     }
 
     @Test func severalBadVariablesAreAllListed() throws {

@@ -146,7 +146,7 @@ extension ConductorSetting {
                  "events the outbox holds; beyond, a durable submit fails at once (`kind == .outboxFull`)", \.outboxMaxEvents),
         .integer("CONDUCTOR_OUTBOX_MAX_BYTES", "outboxMaxBytes", 1024...(64 << 30),
                  "event bytes the outbox holds; beyond, a durable submit fails at once (`kind == .outboxFull`)", \.outboxMaxBytes),
-        .optionalSeconds("CONDUCTOR_SUBMIT_COALESCE_WINDOW", "submitCoalesceWindow", 0.0001...0.05,
+        .optionalSeconds("CONDUCTOR_SUBMIT_COALESCE_WINDOW", "submitCoalesceWindow", 0.000001...0.05,
                          "concurrent single submits within the window go out as one SubmitEventsBatch (each waits up to the window)",
                          \.submitCoalesceWindow),
         .integer("CONDUCTOR_SUBMIT_COALESCE_MAX", "submitCoalesceMax", 1...10_000,

@@ -123,7 +123,7 @@ extension ConductorSetting {
         get: @escaping @Sendable (ConductorConfiguration) -> Duration?,
         set: @escaping @Sendable (inout ConductorConfiguration, Duration?) -> Void
     ) -> ConductorSetting {
-        let lowest = wider?.lowest ?? .milliseconds(Int64((range.lowerBound * 1000).rounded()))
+        let lowest = wider?.lowest ?? duration(seconds: range.lowerBound)
         let highest = Duration.seconds(range.upperBound)
         let allowed = "\(format(range.lowerBound))...\(format(range.upperBound)) seconds" + (zeroDisables ? " (or 0 to disable)" : "")
         return ConductorSetting(
@@ -135,7 +135,7 @@ extension ConductorSetting {
                 guard let value = Double(text), value.isFinite, range.contains(value) || (zeroDisables && value == 0) else {
                     return "\(variable)=\(text) is out of range \(allowed)"
                 }
-                set(&configuration, value == 0 ? nil : .milliseconds(Int64((value * 1000).rounded())))
+                set(&configuration, value == 0 ? nil : duration(seconds: value))
                 return nil
             },
             check: { configuration in
@@ -144,6 +144,11 @@ extension ConductorSetting {
                     : "\(property)=\(format(seconds(value))) s is out of range \(format(seconds(lowest)))...\(format(range.upperBound)) seconds"
             },
             value: { .number(get($0).map(seconds) ?? 0) })
+    }
+
+    /// `value` seconds to the microsecond (whole milliseconds turned 0.0004 s into 0 and 0.0005 s into 1 ms).
+    private static func duration(seconds value: Double) -> Duration {
+        .microseconds(Int64((value * 1_000_000).rounded()))
     }
 
     /// Reads a boolean (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`).
@@ -187,6 +192,13 @@ extension ConductorSetting {
     }
 
     package static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+        let micros = (abs(value) * 1_000_000).rounded()
+        guard abs(value) < 0.001, abs(micros - abs(value) * 1_000_000) < 1e-6 else { return String(value) }
+        // Below a millisecond Swift writes an exponent ("1e-05"); a setting reads better as 0.00001.
+        let digits = String(Int(micros))
+        var fraction = String(repeating: "0", count: 6 - digits.count) + digits
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        return (value < 0 ? "-0." : "0.") + fraction
     }
 }
