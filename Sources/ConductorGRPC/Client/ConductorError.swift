@@ -10,28 +10,99 @@ import GRPCWire
 /// versions can add kinds and codes without breaking a caller's `switch` (give it a `default`).
 public struct ConductorError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
-    public var kind: Kind
+    public var kind: Kind {
+        get { storage.kind }
+        set { mutableStorage.kind = newValue }
+    }
     /// The gRPC status code of the failure.
-    public var code: Code
+    public var code: Code {
+        get { storage.code }
+        set { mutableStorage.code = newValue }
+    }
     /// The server's message, or the client's explanation.
-    public var message: String
+    public var message: String {
+        get { storage.message }
+        set { mutableStorage.message = newValue }
+    }
     /// The method that failed, if the failure belongs to a call.
-    public var method: ConductorMethod?
+    public var method: ConductorMethod? {
+        get { storage.method }
+        set { mutableStorage.method = newValue }
+    }
     /// The endpoint (`host:port`) the last attempt went to, if any.
-    public var endpoint: String?
+    public var endpoint: String? {
+        get { storage.endpoint }
+        set { mutableStorage.endpoint = newValue }
+    }
     /// How many attempts reached the transport.
-    public var attempts: Int
+    public var attempts: Int {
+        get { storage.attempts }
+        set { mutableStorage.attempts = newValue }
+    }
     /// Whether the same call may succeed if tried again later.
-    public var isRetryable: Bool
+    public var isRetryable: Bool {
+        get { storage.isRetryable }
+        set { mutableStorage.isRetryable = newValue }
+    }
     /// The trailers the server ended the last attempt with, as received (`grpc-status`,
     /// `grpc-message`, `grpc-status-details-bin` and any custom ones); empty when the client or
     /// the transport ended the call. Never part of ``description``: they may carry secrets.
-    public var trailers = ConductorMetadata()
+    public var trailers: ConductorMetadata {
+        get { storage.trailers }
+        set { mutableStorage.trailers = newValue }
+    }
 
     /// The server's rich status (`grpc-status-details-bin`, a `google.rpc.Status`), when it sent
     /// one that decodes; `nil` otherwise.
     public var statusDetails: ConductorStatusDetails? {
         trailers[binary: "grpc-status-details-bin"].first.flatMap(ConductorStatusDetails.init(serialized:))
+    }
+
+    /// The fields, behind one reference: an error is 8 bytes wherever it is held. Every async
+    /// function that can throw it keeps a slot for it in its frame, and every call in flight keeps
+    /// those frames (80 bytes a slot inline; about 20 slots on a call's path).
+    private var storage: Storage
+
+    /// The storage, copied first when another error shares it (copy on write).
+    private var mutableStorage: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
+            return storage
+        }
+    }
+
+    /// Mutated only through ``mutableStorage``, that is, only while one error holds it: sharing it
+    /// between threads is then as safe as sharing any immutable value.
+    private final class Storage: @unchecked Sendable {
+        var kind: Kind
+        var code: Code
+        var message: String
+        var method: ConductorMethod?
+        var endpoint: String?
+        var attempts: Int
+        var isRetryable: Bool
+        var trailers = ConductorMetadata()
+
+        init(kind: Kind, code: Code, message: String, method: ConductorMethod?, endpoint: String?, attempts: Int, isRetryable: Bool) {
+            self.kind = kind
+            self.code = code
+            self.message = message
+            self.method = method
+            self.endpoint = endpoint
+            self.attempts = attempts
+            self.isRetryable = isRetryable
+        }
+
+        init(copying other: Storage) {
+            kind = other.kind
+            code = other.code
+            message = other.message
+            method = other.method
+            endpoint = other.endpoint
+            attempts = other.attempts
+            isRetryable = other.isRetryable
+            trailers = other.trailers
+        }
     }
 
     /// Creates an error.
@@ -44,13 +115,8 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
         attempts: Int = 0,
         isRetryable: Bool = false
     ) {
-        self.kind = kind
-        self.code = code
-        self.message = message
-        self.method = method
-        self.endpoint = endpoint
-        self.attempts = attempts
-        self.isRetryable = isRetryable
+        storage = Storage(kind: kind, code: code, message: message, method: method, endpoint: endpoint, attempts: attempts,
+                          isRetryable: isRetryable)
     }
 
     /// For example `GetDayProof to 127.0.0.1:50051 failed: NOT_FOUND: no proof for day 5 (1 attempt)`.

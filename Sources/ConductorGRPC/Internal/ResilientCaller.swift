@@ -14,11 +14,18 @@ import LockedState
 /// attempts, only its deadline. A refusal with nothing else open, a stream above a GOAWAY's
 /// last-stream-id, or a request that never left is a transparent retry, at most
 /// ``RetryPolicy/maxTransparentRetries`` times, then an ordinary retryable failure.
-struct ResilientCaller: Sendable {
+final class ResilientCaller: Sendable {
     let pool: ChannelPool
     let policy: RetryPolicy
     let configuration: ConductorConfiguration
     let logger: Logger
+
+    init(pool: ChannelPool, policy: RetryPolicy, configuration: ConductorConfiguration, logger: Logger) {
+        self.pool = pool
+        self.policy = policy
+        self.configuration = configuration
+        self.logger = logger
+    }
 
     private var clock: any CallClock { pool.clock }
 
@@ -82,31 +89,18 @@ struct ResilientCaller: Sendable {
         var transparentRetries = 0
         var previous: PoolEndpoint?
         while true {
-            let remaining = clock.now().duration(to: deadline)
-            guard remaining > .zero else {
-                throw ConductorError(kind: .deadlineExceeded, code: .deadlineExceeded,
-                                     message: "deadline of \(callTimeout) exceeded before attempt \(attempts + 1)",
-                                     method: method, endpoint: previous?.endpoint.description, attempts: attempts, isRetryable: true)
+            guard clock.now() < deadline else {
+                throw Self.deadlineExceeded(callTimeout, method: method, previous: previous, attempts: attempts)
             }
             var lease: ChannelPool.Lease
             do {
                 lease = try await pool.checkout(.init(method: method, deadline: deadline, avoiding: previous?.key))
             } catch {
-                var error = error
-                error.attempts = attempts
-                if error.endpoint == nil { error.endpoint = previous?.endpoint.description }
-                throw error
+                throw Self.checkoutFailed(error, previous: previous, attempts: attempts)
             }
             attempts += 1
-            request.onEvent?(.attempt(number: attempts, endpoint: lease.endpoint.endpoint))
             let response: GRPCUnaryResponse
-            if let hedgeDelay = configuration.hedgeDelay, method == .getDayProof {
-                (response, lease) = await hedgedExchange(request, body: body, on: lease, after: hedgeDelay, deadline: deadline,
-                                                         previousAttempts: attempts - 1)
-            } else {
-                response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
-                                          previousAttempts: attempts - 1)
-            }
+            (response, lease) = await attempt(number: attempts, request, body: body, on: lease, deadline: deadline)
             previous = lease.endpoint
             switch assess(response, on: lease, request, deadline: deadline, attempts: attempts,
                           freeRefusals: &freeRefusals, transparentRetries: &transparentRetries) {
@@ -115,14 +109,61 @@ struct ResilientCaller: Sendable {
             case .fail(let error):
                 throw error
             case .retry(let delay):
-                if delay > .zero {
-                    do { try await clock.sleep(until: clock.now() + delay) } catch {
-                        throw ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting to retry",
-                                             method: method, endpoint: lease.endpoint.endpoint.description, attempts: attempts)
-                    }
-                }
+                if delay > .zero { try await wait(delay, toRetry: method, on: lease, attempts: attempts) }
             }
         }
+    }
+
+    // The errors `attempts` throws, built out of line: an async function's frame holds every
+    // local that lives across any of its awaits, and each error built inside it took frame space
+    // that every call in flight kept.
+
+    @inline(never)
+    private static func deadlineExceeded(_ callTimeout: Duration, method: ConductorMethod, previous: PoolEndpoint?,
+                                         attempts: Int) -> ConductorError {
+        ConductorError(kind: .deadlineExceeded, code: .deadlineExceeded,
+                       message: "deadline of \(callTimeout) exceeded before attempt \(attempts + 1)",
+                       method: method, endpoint: previous?.endpoint.description, attempts: attempts, isRetryable: true)
+    }
+
+    @inline(never)
+    private static func checkoutFailed(_ error: ConductorError, previous: PoolEndpoint?, attempts: Int) -> ConductorError {
+        var error = error
+        error.attempts = attempts
+        if error.endpoint == nil { error.endpoint = previous?.endpoint.description }
+        return error
+    }
+
+    /// The backoff before a retry. Never inlined: the system clock's sleep, inlined, put its
+    /// state into `attempts`' async frame.
+    @inline(never)
+    private func wait(_ delay: Duration, toRetry method: ConductorMethod, on lease: ChannelPool.Lease, attempts: Int)
+        async throws(ConductorError) {
+        do { try await clock.sleep(until: clock.now() + delay) } catch {
+            throw ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting to retry",
+                                 method: method, endpoint: lease.endpoint.endpoint.description, attempts: attempts)
+        }
+    }
+
+    /// Attempt `number` on `lease` (also sent elsewhere after ``ConductorConfiguration/hedgeDelay``
+    /// when that is set), and the lease that answered. Never inlined: with both ways of sending in
+    /// `attempts`, each kept its own results in that function's async frame.
+    @inline(never)
+    private func attempt(
+        number: Int,
+        _ request: Request,
+        body: [UInt8],
+        on lease: ChannelPool.Lease,
+        deadline: MonotonicInstant
+    ) async -> (GRPCUnaryResponse, ChannelPool.Lease) {
+        request.onEvent?(.attempt(number: number, endpoint: lease.endpoint.endpoint))
+        if let hedgeDelay = configuration.hedgeDelay, request.method == .getDayProof {
+            return await hedgedExchange(request, body: body, on: lease, after: hedgeDelay, deadline: deadline,
+                                        previousAttempts: number - 1)
+        }
+        let response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
+                                      previousAttempts: number - 1)
+        return (response, lease)
     }
 
     /// What follows an attempt.
@@ -229,11 +270,11 @@ struct ResilientCaller: Sendable {
         // Whether the hedge went, and whether it may still go (not once the primary failed).
         let hedgeState = Locked((sent: false, suppressed: false))
         return await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
+            group.addTask { [self] in
                 (await exchange(request, body: body, on: primary, timeout: clock.now().duration(to: deadline),
                                 previousAttempts: previousAttempts), primary, false)
             }
-            group.addTask {
+            group.addTask { [self] in
                 do { try await clock.sleep(until: clock.now() + delay) } catch { return nil }
                 let hedge = await hedgeLease(request, excluding: primary, deadline: deadline)
                 let goes = hedgeState.withLock { state -> Bool in
@@ -299,6 +340,9 @@ struct ResilientCaller: Sendable {
                                               excluding: primary.endpoint.key, takesOnlyAFreeStream: true))
     }
 
+    /// Never inlined: its locals (the request's header block, the raw stream's answer) would sit
+    /// in `attempts`' async frame, which every call keeps, also while it waits for a stream.
+    @inline(never)
     private func exchange(
         _ request: Request,
         body: [UInt8],

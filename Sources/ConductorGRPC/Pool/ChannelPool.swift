@@ -53,15 +53,23 @@ final class ChannelPool: Sendable {
     /// A stream for one call, with the endpoint breaker's permit; waits (within the request's
     /// deadline) while connections are connecting or full.
     func checkout(_ request: PoolStateMachine.Request) async throws(ConductorError) -> Lease {
+        if let immediate = checkoutWithoutWaiting(request) { return try immediate.get() }
+        return try await park(request).get()
+    }
+
+    /// A stream now, the call's error now, or nil: the call must wait. Synchronous and never
+    /// inlined: the state machine's locals would otherwise sit in `checkout`'s async frame, which
+    /// every waiting call keeps (massif at 2,000 in flight: 1.4 KB each).
+    @inline(never)
+    private func checkoutWithoutWaiting(_ request: PoolStateMachine.Request) -> Result<Lease, ConductorError>? {
         let now = clock.now()
         let (first, actions) = guarded.withLock { $0.machine.checkout(request, park: false, now: now) }
         perform(actions)
         switch first {
-        case .leased(let lease): return lease
-        case .failed(let error): throw error
-        case .mustWait, .parked: break
+        case .leased(let lease): return .success(lease)
+        case .failed(let error): return .failure(error)
+        case .mustWait, .parked: return nil
         }
-        return try await park(request).get()
     }
 
     private func park(_ request: PoolStateMachine.Request) async -> Result<Lease, ConductorError> {

@@ -43,7 +43,9 @@ final class PoolMaintenance: Sendable {
 
     /// Resolves the `dns:///` names once, if nothing has yet; concurrent callers share the lookup,
     /// which the first of them performs (a lookup is not cancellable, so a cancelled first caller
-    /// still finishes it for the others).
+    /// still finishes it for the others). Never inlined: inlined into the call path, its locals sat
+    /// in the async frame of every call, `dns:///` or not.
+    @inline(never)
     func resolveIfNeeded() async {
         let first = resolution.withLock { resolution -> Bool in
             guard case .pending = resolution else { return false }
