@@ -400,17 +400,31 @@ public final class ConductorClient: ConductorService {
     }
 
     /// The call in its trace span, when a tracer is set.
+    ///
+    /// The span and the interceptors are each a function of its own, never inlined here: what they
+    /// hold across their awaits would otherwise sit in this async frame for every call.
+    @inline(never)
     private func traced(_ call: ConductorCall, body: [UInt8], keepsResponseHeaders: Bool) async throws(ConductorError)
         -> ConductorCallResult {
         if let tracer = tracing.tracer {
-            return try await CallSpan.run(call, tracer: tracer) { call, onEvent throws(ConductorError) in
-                try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
-            }
+            return try await spanned(call, tracer: tracer, body: body, keepsResponseHeaders: keepsResponseHeaders)
         }
-        return try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
+        guard interceptors.isEmpty else {
+            return try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
+        }
+        return try await send(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: nil)
+    }
+
+    @inline(never)
+    private func spanned(_ call: ConductorCall, tracer: any Tracer, body: [UInt8], keepsResponseHeaders: Bool)
+        async throws(ConductorError) -> ConductorCallResult {
+        try await CallSpan.run(call, tracer: tracer) { call, onEvent throws(ConductorError) in
+            try await intercepted(call, body: body, keepsResponseHeaders: keepsResponseHeaders, onEvent: onEvent)
+        }
     }
 
     /// The call through the interceptors, in order, then ``send(_:body:keepsResponseHeaders:onEvent:)``.
+    @inline(never)
     private func intercepted(
         _ call: ConductorCall,
         body: [UInt8],

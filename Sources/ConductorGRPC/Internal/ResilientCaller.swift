@@ -29,6 +29,11 @@ final class ResilientCaller: Sendable {
 
     private var clock: any CallClock { pool.clock }
 
+    /// The clock's time, read out of line: read inline, the clock (an existential) took a slot in
+    /// the async frames of `call` and `attempts`, which every call in flight keeps.
+    @inline(never)
+    private func now() -> MonotonicInstant { clock.now() }
+
     /// What one call sends besides its body.
     struct Request: Sendable {
         var method: ConductorMethod
@@ -65,13 +70,13 @@ final class ResilientCaller: Sendable {
     /// Performs the request with the framed `body`.
     func call(_ request: Request, body: [UInt8]) async throws(ConductorError) -> Answer {
         let method = request.method
-        let started = clock.now()
+        let started = now()
         do {
             let message = try await attempts(request, body: body, started: started)
-            pool.metrics.request(method, code: .ok, circuitOpen: false, duration: started.duration(to: clock.now()))
+            pool.metrics.request(method, code: .ok, circuitOpen: false, duration: started.duration(to: now()))
             return message
         } catch {
-            pool.metrics.request(method, code: error.code, circuitOpen: error.kind == .circuitOpen, duration: started.duration(to: clock.now()))
+            pool.metrics.request(method, code: error.code, circuitOpen: error.kind == .circuitOpen, duration: started.duration(to: now()))
             throw error
         }
     }
@@ -89,27 +94,24 @@ final class ResilientCaller: Sendable {
         var transparentRetries = 0
         var previous: PoolEndpoint?
         while true {
-            guard clock.now() < deadline else {
+            guard now() < deadline else {
                 throw Self.deadlineExceeded(callTimeout, method: method, previous: previous, attempts: attempts)
             }
-            var lease: ChannelPool.Lease
+            let lease: ChannelPool.Lease
             do {
                 lease = try await pool.checkout(.init(method: method, deadline: deadline, avoiding: previous?.key))
             } catch {
                 throw Self.checkoutFailed(error, previous: previous, attempts: attempts)
             }
             attempts += 1
-            let response: GRPCUnaryResponse
-            (response, lease) = await attempt(number: attempts, request, body: body, on: lease, deadline: deadline)
-            previous = lease.endpoint
-            switch assess(response, on: lease, request, deadline: deadline, attempts: attempts,
-                          freeRefusals: &freeRefusals, transparentRetries: &transparentRetries) {
+            switch await attempt(number: attempts, request, body: body, on: lease, deadline: deadline, answeredBy: &previous,
+                                 freeRefusals: &freeRefusals, transparentRetries: &transparentRetries) {
             case .answer(let answer):
                 return answer
             case .fail(let error):
                 throw error
             case .retry(let delay):
-                if delay > .zero { try await wait(delay, toRetry: method, on: lease, attempts: attempts) }
+                if delay > .zero { try await wait(delay, toRetry: method, after: previous, attempts: attempts) }
             }
         }
     }
@@ -137,33 +139,60 @@ final class ResilientCaller: Sendable {
     /// The backoff before a retry. Never inlined: the system clock's sleep, inlined, put its
     /// state into `attempts`' async frame.
     @inline(never)
-    private func wait(_ delay: Duration, toRetry method: ConductorMethod, on lease: ChannelPool.Lease, attempts: Int)
+    private func wait(_ delay: Duration, toRetry method: ConductorMethod, after previous: PoolEndpoint?, attempts: Int)
         async throws(ConductorError) {
         do { try await clock.sleep(until: clock.now() + delay) } catch {
             throw ConductorError(kind: .cancelled, code: .cancelled, message: "call cancelled while waiting to retry",
-                                 method: method, endpoint: lease.endpoint.endpoint.description, attempts: attempts)
+                                 method: method, endpoint: previous?.endpoint.description, attempts: attempts)
         }
     }
 
     /// Attempt `number` on `lease` (also sent elsewhere after ``ConductorConfiguration/hedgeDelay``
-    /// when that is set), and the lease that answered. Never inlined: with both ways of sending in
-    /// `attempts`, each kept its own results in that function's async frame.
+    /// when that is set), and what follows it; `endpoint` becomes the endpoint that answered.
+    /// Never inlined: the response and the lease it came on stay out of `attempts`' async frame,
+    /// which every call keeps, also while it waits for a stream.
     @inline(never)
     private func attempt(
         number: Int,
         _ request: Request,
         body: [UInt8],
         on lease: ChannelPool.Lease,
-        deadline: MonotonicInstant
-    ) async -> (GRPCUnaryResponse, ChannelPool.Lease) {
+        deadline: MonotonicInstant,
+        answeredBy endpoint: inout PoolEndpoint?,
+        freeRefusals: inout Int,
+        transparentRetries: inout Int
+    ) async -> Next {
         request.onEvent?(.attempt(number: number, endpoint: lease.endpoint.endpoint))
         if let hedgeDelay = configuration.hedgeDelay, request.method == .getDayProof {
-            return await hedgedExchange(request, body: body, on: lease, after: hedgeDelay, deadline: deadline,
-                                        previousAttempts: number - 1)
+            return await hedgedAttempt(number: number, request, body: body, on: lease, after: hedgeDelay, deadline: deadline,
+                                       answeredBy: &endpoint, freeRefusals: &freeRefusals, transparentRetries: &transparentRetries)
         }
         let response = await exchange(request, body: body, on: lease, timeout: clock.now().duration(to: deadline),
                                       previousAttempts: number - 1)
-        return (response, lease)
+        endpoint = lease.endpoint
+        return assess(response, on: lease, request, deadline: deadline, attempts: number,
+                      freeRefusals: &freeRefusals, transparentRetries: &transparentRetries)
+    }
+
+    /// ``attempt(number:_:body:on:deadline:answeredBy:freeRefusals:transparentRetries:)`` with a
+    /// hedge; never inlined, so that unhedged attempts do not carry its locals in their frames.
+    @inline(never)
+    private func hedgedAttempt(
+        number: Int,
+        _ request: Request,
+        body: [UInt8],
+        on lease: ChannelPool.Lease,
+        after hedgeDelay: Duration,
+        deadline: MonotonicInstant,
+        answeredBy endpoint: inout PoolEndpoint?,
+        freeRefusals: inout Int,
+        transparentRetries: inout Int
+    ) async -> Next {
+        let (response, answered) = await hedgedExchange(request, body: body, on: lease, after: hedgeDelay, deadline: deadline,
+                                                        previousAttempts: number - 1)
+        endpoint = answered.endpoint
+        return assess(response, on: answered, request, deadline: deadline, attempts: number,
+                      freeRefusals: &freeRefusals, transparentRetries: &transparentRetries)
     }
 
     /// What follows an attempt.
