@@ -16,8 +16,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +45,16 @@ struct rest_loop {
     CURL *spare[SPARE_HANDLES];
     int spare_count;
     rest_call *active; /* running transfers, linked through prev_active/next_active */
+    /* Per socket number: the events epoll watches (0: not in the set) and whether libcurl wants
+       them (see watch_socket). */
+    struct watched_socket *watched;
+    int watched_count;
+};
+
+struct watched_socket {
+    uint32_t events;
+    bool wanted;
+    bool tracked; /* opened by open_socket and not yet closed: `events` is what epoll has */
 };
 
 /* The loop whose thread this is: what it queues for itself needs no wake-up. */
@@ -78,6 +90,17 @@ static void return_handle(rest_loop *loop, CURL *easy, bool connect_only) {
     }
 }
 
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *address);
+static int close_socket(void *userp, curl_socket_t s);
+
+/* The connections a transfer opens are opened and closed through the loop (see watch_socket). */
+static bool track_sockets(rest_loop *loop, CURL *easy) {
+    return rest_curl.easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_socket) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_OPENSOCKETDATA, loop) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket) == CURLE_OK
+        && rest_curl.easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, loop) == CURLE_OK;
+}
+
 static void link_active(rest_loop *loop, rest_call *call) {
     call->prev_active = NULL;
     call->next_active = loop->active;
@@ -101,7 +124,8 @@ static void start(rest_loop *loop, rest_call *call) {
         return;
     }
     CURL *easy = take_handle(loop);
-    if (!easy || !rest_call_configure(call, easy) || rest_curl.multi_add_handle(loop->multi, easy) != CURLM_OK) {
+    if (!easy || !rest_call_configure(call, easy) || !track_sockets(loop, easy)
+        || rest_curl.multi_add_handle(loop->multi, easy) != CURLM_OK) {
         if (easy) return_handle(loop, easy, true);
         rest_call_fail(call, REST_NOT_SENT, call->error[0] ? call->error : "libcurl could not set up the request");
         return;
@@ -159,6 +183,7 @@ static void stop(rest_loop *loop) {
     while (loop->spare_count > 0) rest_curl.easy_cleanup(loop->spare[--loop->spare_count]);
     close(loop->epoll_fd);
     close(loop->wake_fd);
+    free(loop->watched);
 }
 
 static long long now_ms(void) {
@@ -167,24 +192,86 @@ static long long now_ms(void) {
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* libcurl's socket callback: watch `s` for what it asks, or stop watching it. */
+/* The entry of socket number `s`, growing the table; NULL without memory. */
+static struct watched_socket *watched(rest_loop *loop, curl_socket_t s) {
+    if (s < 0) return NULL;
+    if (s >= loop->watched_count) {
+        int count = loop->watched_count ? loop->watched_count : 64;
+        while (count <= s) count *= 2;
+        struct watched_socket *grown = realloc(loop->watched, (size_t)count * sizeof *grown);
+        if (!grown) return NULL;
+        memset(grown + loop->watched_count, 0, (size_t)(count - loop->watched_count) * sizeof *grown);
+        loop->watched = grown;
+        loop->watched_count = count;
+    }
+    return &loop->watched[s];
+}
+
+/* Makes epoll watch `s` for `events` (0: not at all). Only a tracked socket's entry is known to be
+   epoll's: another socket (libcurl's resolver makes a socket pair of its own) may reuse the number
+   of one that was closed, which epoll forgot. When the table is wrong, the other operation fits. */
+static void set_watch(rest_loop *loop, curl_socket_t s, struct watched_socket *entry, uint32_t events) {
+    if (entry && entry->tracked && entry->events == events) return;
+    struct epoll_event ev = {.events = events, .data.fd = s};
+    if (events == 0) {
+        epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, s, NULL);
+    } else if (epoll_ctl(loop->epoll_fd, entry && entry->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
+        epoll_ctl(loop->epoll_fd, entry && entry->events ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev);
+    }
+    if (entry) entry->events = events;
+}
+
+/* libcurl's socket callback: watch `s` for what it asks, or stop watching it.
+ *
+ * Stopping is lazy: a keep-alive connection's socket stays in the epoll set between transfers, and
+ * its next transfer asks for the same events, so a reused connection costs no epoll_ctl (it was
+ * two per request: the watch and its removal). An unwanted socket that becomes ready (the server
+ * closed the idle connection) is taken out then (see unwanted_event). */
 static int watch_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp) {
     (void)easy;
+    (void)socketp;
     rest_loop *loop = userp;
+    struct watched_socket *entry = watched(loop, s);
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, s, NULL);
-        rest_curl.multi_assign(loop->multi, s, NULL);
+        if (entry) {
+            entry->wanted = false;
+        } else {
+            set_watch(loop, s, NULL, 0);
+        }
         return 0;
     }
-    struct epoll_event ev = {.data.fd = s};
-    if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
-    if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
-    if (epoll_ctl(loop->epoll_fd, socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, s, &ev) != 0) {
-        /* A socket number libcurl reuses, or one it asks about again: the other operation fits. */
-        epoll_ctl(loop->epoll_fd, socketp ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, s, &ev);
-    }
-    if (!socketp) rest_curl.multi_assign(loop->multi, s, loop); /* any non-NULL marks it watched */
+    uint32_t events = 0;
+    if (what & CURL_POLL_IN) events |= EPOLLIN;
+    if (what & CURL_POLL_OUT) events |= EPOLLOUT;
+    set_watch(loop, s, entry, events);
+    if (entry) entry->wanted = true;
     return 0;
+}
+
+/* libcurl's socket opener and closer for connections: the table knows when a socket number starts
+   and stops being a connection's, which makes skipping an unchanged watch safe. */
+static curl_socket_t open_socket(void *userp, curlsocktype purpose, struct curl_sockaddr *address) {
+    (void)purpose;
+    rest_loop *loop = userp;
+    curl_socket_t s = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    struct watched_socket *entry = watched(loop, s);
+    if (entry) *entry = (struct watched_socket){.tracked = true};
+    return s;
+}
+
+static int close_socket(void *userp, curl_socket_t s) {
+    rest_loop *loop = userp;
+    struct watched_socket *entry = watched(loop, s);
+    if (entry) *entry = (struct watched_socket){0}; /* closing takes it out of the epoll set */
+    return close(s);
+}
+
+/* Whether an event is for a socket libcurl no longer watches: then it leaves the epoll set (else
+   a closed idle connection would wake the loop on every turn). */
+static bool unwanted_event(rest_loop *loop, int fd) {
+    if (fd < 0 || fd >= loop->watched_count || loop->watched[fd].wanted) return false;
+    set_watch(loop, fd, &loop->watched[fd], 0);
+    return true;
 }
 
 /* libcurl's timer callback: call curl_multi_socket_action(CURL_SOCKET_TIMEOUT) in `timeout_ms`. */
@@ -265,6 +352,7 @@ static void *loop_main(void *arg) {
                 (void)ignored;
                 continue;
             }
+            if (unwanted_event(loop, fd)) continue;
             int flags = 0;
             if (events[i].events & (EPOLLIN | EPOLLHUP)) flags |= CURL_CSELECT_IN;
             if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
