@@ -11,45 +11,45 @@ import GRPCWire
 public struct ConductorError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this is.
     public var kind: Kind {
-        get { storage.kind }
-        set { mutableStorage.kind = newValue }
+        get { storage.fields.kind }
+        set { mutableStorage.fields.kind = newValue }
     }
     /// The gRPC status code of the failure.
     public var code: Code {
-        get { storage.code }
-        set { mutableStorage.code = newValue }
+        get { storage.fields.code }
+        set { mutableStorage.fields.code = newValue }
     }
     /// The server's message, or the client's explanation.
     public var message: String {
-        get { storage.message }
-        set { mutableStorage.message = newValue }
+        get { storage.fields.message }
+        set { mutableStorage.fields.message = newValue }
     }
     /// The method that failed, if the failure belongs to a call.
     public var method: ConductorMethod? {
-        get { storage.method }
-        set { mutableStorage.method = newValue }
+        get { storage.fields.method }
+        set { mutableStorage.fields.method = newValue }
     }
     /// The endpoint (`host:port`) the last attempt went to, if any.
     public var endpoint: String? {
-        get { storage.endpoint }
-        set { mutableStorage.endpoint = newValue }
+        get { storage.fields.endpoint }
+        set { mutableStorage.fields.endpoint = newValue }
     }
     /// How many attempts reached the transport.
     public var attempts: Int {
-        get { storage.attempts }
-        set { mutableStorage.attempts = newValue }
+        get { storage.fields.attempts }
+        set { mutableStorage.fields.attempts = newValue }
     }
     /// Whether the same call may succeed if tried again later.
     public var isRetryable: Bool {
-        get { storage.isRetryable }
-        set { mutableStorage.isRetryable = newValue }
+        get { storage.fields.isRetryable }
+        set { mutableStorage.fields.isRetryable = newValue }
     }
     /// The trailers the server ended the last attempt with, as received (`grpc-status`,
     /// `grpc-message`, `grpc-status-details-bin` and any custom ones); empty when the client or
     /// the transport ended the call. Never part of ``description``: they may carry secrets.
     public var trailers: ConductorMetadata {
-        get { storage.trailers }
-        set { mutableStorage.trailers = newValue }
+        get { storage.fields.trailers }
+        set { mutableStorage.fields.trailers = newValue }
     }
 
     /// The server's rich status (`grpc-status-details-bin`, a `google.rpc.Status`), when it sent
@@ -58,22 +58,7 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
         trailers[binary: "grpc-status-details-bin"].first.flatMap(ConductorStatusDetails.init(serialized:))
     }
 
-    /// The fields, behind one reference: an error is 8 bytes wherever it is held. Every async
-    /// function that can throw it keeps a slot for it in its frame, and every call in flight keeps
-    /// those frames (80 bytes a slot inline; about 20 slots on a call's path).
-    private var storage: Storage
-
-    /// The storage, copied first when another error shares it (copy on write).
-    private var mutableStorage: Storage {
-        mutating get {
-            if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
-            return storage
-        }
-    }
-
-    /// Mutated only through ``mutableStorage``, that is, only while one error holds it: sharing it
-    /// between threads is then as safe as sharing any immutable value.
-    private final class Storage: @unchecked Sendable {
+    private struct Fields {
         var kind: Kind
         var code: Code
         var message: String
@@ -82,26 +67,29 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
         var attempts: Int
         var isRetryable: Bool
         var trailers = ConductorMetadata()
+    }
 
-        init(kind: Kind, code: Code, message: String, method: ConductorMethod?, endpoint: String?, attempts: Int, isRetryable: Bool) {
-            self.kind = kind
-            self.code = code
-            self.message = message
-            self.method = method
-            self.endpoint = endpoint
-            self.attempts = attempts
-            self.isRetryable = isRetryable
+    /// The fields behind one reference: an error is 8 bytes wherever it is held. Every async
+    /// function that can throw it keeps a slot for it in its frame, and every call in flight keeps
+    /// those frames (80 bytes a slot inline; about 20 slots on a call's path).
+    ///
+    /// Mutated only through ``mutableStorage``, that is, only while one error holds it: sharing it
+    /// between threads is then as safe as sharing any immutable value.
+    private final class Storage: @unchecked Sendable {
+        var fields: Fields
+
+        init(_ fields: Fields) {
+            self.fields = fields
         }
+    }
 
-        init(copying other: Storage) {
-            kind = other.kind
-            code = other.code
-            message = other.message
-            method = other.method
-            endpoint = other.endpoint
-            attempts = other.attempts
-            isRetryable = other.isRetryable
-            trailers = other.trailers
+    private var storage: Storage
+
+    /// The storage, copied first when another error shares it (copy on write).
+    private var mutableStorage: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
+            return storage
         }
     }
 
@@ -115,8 +103,8 @@ public struct ConductorError: Error, Sendable, CustomStringConvertible {
         attempts: Int = 0,
         isRetryable: Bool = false
     ) {
-        storage = Storage(kind: kind, code: code, message: message, method: method, endpoint: endpoint, attempts: attempts,
-                          isRetryable: isRetryable)
+        storage = Storage(Fields(kind: kind, code: code, message: message, method: method, endpoint: endpoint,
+                                 attempts: attempts, isRetryable: isRetryable))
     }
 
     /// For example `GetDayProof to 127.0.0.1:50051 failed: NOT_FOUND: no proof for day 5 (1 attempt)`.
