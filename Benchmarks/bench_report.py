@@ -25,13 +25,15 @@ from pathlib import Path
 CLIENT_ORDER = ("h2load", "cpp", "grpc-swift", "httpx", "aiohttp", "ours", "ours-loop")
 # Our two ways to run: callers on Swift's global executor, and on the client's loop thread.
 OURS = ("ours", "ours-loop")
-SCENARIO_ORDER = ("unary", "concurrent", "batch", "submit", "cached", "flood", "concurrent-tls", "cold-start-tls",
+SCENARIO_ORDER = ("unary", "concurrent", "batch", "submit", "submit-coalesced", "cached", "flood", "concurrent-tls",
+                  "cold-start-tls",
                   "rest-get", "rest-get-h2", "rest-get-1")
 SCENARIO_LABEL = {
     "unary": "(a) unary, 1 in flight",
     "concurrent": "(b) 64 in flight",
     "batch": "(c) batch 100×200 B, 8 in flight",
     "submit": "(d) submit, 64 in flight",
+    "submit-coalesced": "(d′) submit, coalesced (10 µs), 64 in flight",
     "cached": "(e) cached lookups",
     "flood": "(g) 10,000 in flight, 4 connections, 30 s",
     "concurrent-tls": "(f) 64 in flight, TLS",
@@ -67,7 +69,7 @@ def number(value: str) -> float | None:
 
 def rate_of(row: dict) -> float:
     """The scenario's headline rate: events/s for the submit scenarios, calls/s otherwise."""
-    return float(row["events_per_s"] if row["scenario"] in ("batch", "submit") else row["calls_per_s"])
+    return float(row["events_per_s"] if row["scenario"] in ("batch", "submit", "submit-coalesced") else row["calls_per_s"])
 
 
 def median_of(rows: list[dict], key) -> float | None:
@@ -105,7 +107,8 @@ def table_rows(rows: list[dict]) -> list[tuple[str, ...]]:
     out = []
     for scenario, client in ordered_keys(groups):
         group = groups[(scenario, client)]
-        unit = {"batch": "events", "submit": "events", "cached": "lookups", "cold-start-tls": "starts"}.get(scenario, "calls")
+        unit = {"batch": "events", "submit": "events", "submit-coalesced": "events", "cached": "lookups",
+                "cold-start-tls": "starts"}.get(scenario, "calls")
         rss = median_of(group, lambda row: number(row["peak_rss_kib"]))
         growth = median_of(group, lambda row: number(row["rss_growth_kib"]))
         notes = sorted({row["note"] for row in group if row["note"]})
@@ -241,6 +244,14 @@ def targets(rows: list[dict]) -> list[tuple[str, str, str, str]]:
     if batching:
         summary = (statistics.median(batching), min(batching), max(batching), len(batching))
         check("(c) ÷ (d) events/s, ours", "≥ 10×", summary, lambda r: r >= 10)
+    # (d′): single submits with coalescing on against the same client's (d) in the same run.
+    for mine in OURS:
+        coalescing = [rate_of(index[(run, "submit-coalesced", mine)]) / rate_of(index[(run, "submit", mine)])
+                      for run in runs if (run, "submit-coalesced", mine) in index and (run, "submit", mine) in index
+                      and rate_of(index[(run, "submit", mine)])]
+        if coalescing:
+            summary = (statistics.median(coalescing), min(coalescing), max(coalescing), len(coalescing))
+            check(f"(d′) ÷ (d) events/s ({mine})", "≥ 5×", summary, lambda r: r >= 5)
 
     def absolute(name: str, limit: str, scenario: str, key, passes, unit: str) -> None:
         values = [key(row) for row in rows if row["scenario"] == scenario and row["client"] == "ours"]

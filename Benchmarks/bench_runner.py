@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # ours-loop: our client with its calling tasks on the client's event-loop thread
 # (`conductor-bench --executor loop`, i.e. withTaskExecutorPreference(client.loopExecutor)).
 CLIENTS = ("h2load", "cpp", "grpc-swift", "ours", "ours-loop", "httpx", "aiohttp")
-GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "cached", "flood", "concurrent-tls", "cold-start-tls")
+GRPC_SCENARIOS = ("unary", "concurrent", "batch", "submit", "submit-coalesced", "cached", "flood", "concurrent-tls",
+                  "cold-start-tls")
 REST_SCENARIOS = ("rest-get", "rest-get-h2", "rest-get-1")
 SCENARIOS = GRPC_SCENARIOS + REST_SCENARIOS
 # --scenario also takes these names for groups of scenarios.
@@ -57,6 +58,9 @@ SCENARIO_SHAPE = {
     "concurrent": (64, 1, "GetDayProof"),
     "batch": (8, 100, "SubmitEventsBatch"),
     "submit": (64, 1, "SubmitEvent"),
+    # Issue 16's (d′): (d) with submit coalescing on (COALESCE_ENVIRONMENT); the calls on the wire
+    # are SubmitEventsBatch, the rate is single submits. Ours only.
+    "submit-coalesced": (64, 1, "SubmitEventsBatch"),
     "cached": (1, 1, "GetDayProof"),
     # Issue 16's (g): 10,000 calls in flight over 4 connections (the rest wait in the pool's queue)
     # for FLOOD_SECONDS: failures, peak RSS and RSS growth after the first second. Ours only.
@@ -75,6 +79,10 @@ FLOOD_SECONDS = 30.0
 GRPC_TLS_SCENARIOS = {"concurrent-tls", "cold-start-tls"}
 COLD_START_LAUNCHES = 20
 FLOOD_ENVIRONMENT = {"CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT": "4", "CONDUCTOR_MAX_PENDING_CALLS": "10000"}
+# (d′): the window that made the most single submits per second at 64 in flight (README, "Choosing
+# the window").
+COALESCE_ENVIRONMENT = {"CONDUCTOR_SUBMIT_COALESCE_WINDOW": "0.00001"}
+SCENARIO_ENVIRONMENT = {"flood": FLOOD_ENVIRONMENT, "submit-coalesced": COALESCE_ENVIRONMENT}
 # The REST scenarios served over https (ALPN picks h2); the others use plain http (HTTP/1.1).
 REST_TLS_SCENARIOS = {"rest-get-h2"}
 # Which clients can run which scenario: cached lookups exist only in our client; aiohttp speaks
@@ -84,7 +92,7 @@ SUPPORTED = {
     "cpp": {"unary", "concurrent", "batch", "submit", *GRPC_TLS_SCENARIOS},
     "grpc-swift": {"unary", "concurrent", "batch", "submit"},
     "ours": set(SCENARIOS),
-    "ours-loop": {"unary", "concurrent", "batch", "submit", "concurrent-tls", *REST_SCENARIOS},
+    "ours-loop": {"unary", "concurrent", "batch", "submit", "submit-coalesced", "concurrent-tls", *REST_SCENARIOS},
     "httpx": set(REST_SCENARIOS),
     "aiohttp": {"rest-get", "rest-get-1"},
 }
@@ -418,7 +426,8 @@ def client_command(client: str, scenario: str, port: int, duration: float, binar
     # conductor-bench runs the flood as its concurrent calls, at the flood's concurrency and length;
     # the cold start is one call.
     shape, length = {"flood": ("concurrent", FLOOD_SECONDS), "concurrent-tls": ("concurrent", duration),
-                     "cold-start-tls": ("unary", duration)}.get(scenario, (scenario, duration))
+                     "cold-start-tls": ("unary", duration),
+                     "submit-coalesced": ("submit", duration)}.get(scenario, (scenario, duration))
     common = ["--target", target, "--scenario", shape, "--concurrency", str(concurrency), "--duration", str(length)]
     if scenario == "cold-start-tls":
         common += ["--calls", "1"]
@@ -446,7 +455,7 @@ def measure(client: str, scenario: str, run: int, server: GRPCServer | RESTServe
         command, environment = rest_client_command(client, scenario, server, duration, binaries, workdir, ca_file)
     else:
         command = client_command(client, scenario, server.port, duration, binaries, workdir, bodies, ca_file)
-        environment = {**os.environ, "CONDUCTOR_PROTOCOL": "grpc", **(FLOOD_ENVIRONMENT if scenario == "flood" else {})}
+        environment = {**os.environ, "CONDUCTOR_PROTOCOL": "grpc", **SCENARIO_ENVIRONMENT.get(scenario, {})}
         if ca_file:
             environment["CONDUCTOR_TLS_CA_FILE"] = str(ca_file)
         if scenario == "cold-start-tls":

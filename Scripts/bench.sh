@@ -4,8 +4,8 @@
 #   Scripts/bench.sh [--duration S] [--scenario NAME[,NAME…]] [--runs N] [--clients NAME[,NAME…]]
 #
 #   --duration S   seconds per client × scenario (default 10)
-#   --scenario     gRPC: unary, concurrent, batch, submit, cached, flood (30 s, ours only), concurrent-tls,
-#                  cold-start-tls (20 launches); REST: rest-get, rest-get-h2,
+#   --scenario     gRPC: unary, concurrent, batch, submit, submit-coalesced (ours only), cached, flood (30 s,
+#                  ours only), concurrent-tls, cold-start-tls (20 launches); REST: rest-get, rest-get-h2,
 #                  rest-get-1; or the groups grpc, rest (default: all)
 #   --runs N       repeat the whole matrix N times (default 1; use ≥ 3 for ratios worth quoting)
 #   --clients      h2load, cpp, grpc-swift, ours, ours-loop, httpx, aiohttp (default: all; ours-loop is ours
