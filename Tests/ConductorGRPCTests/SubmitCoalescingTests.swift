@@ -106,6 +106,20 @@ struct SubmitCoalescingTests {
         await client.shutdown()
     }
 
+    @Test func withTheWindowOffEveryConcurrentSubmitIsACallOfItsOwn() async throws {
+        let server = try await ReferenceConductor.start()
+        defer { server.stop() }
+        let client = try makeClient(server.url) { $0.maxRetries = 0 }
+        #expect(client.configuration.submitCoalesceWindow == nil, "off by default")
+        let events = (0..<20).map { Self.event($0) }
+        let results = await submitAll(client, events)
+        for (event, result) in zip(events, results) {
+            #expect((try? result.get())?.eventHash == InMemoryConductor.eventHash(of: event))
+        }
+        #expect(server.log().map(\.method).filter { $0.hasPrefix("Submit") } == Array(repeating: "SubmitEvent", count: 20))
+        await client.shutdown()
+    }
+
     @Test func submitsWithTheirOwnOptionsAreNotCoalesced() async throws {
         let server = try await ReferenceConductor.start()
         defer { server.stop() }
