@@ -38,6 +38,42 @@ import Testing
         await client.shutdown()
     }
 
+    /// A keep-alive connection the conductor closed while it was idle is noticed and replaced. The
+    /// loop keeps an idle connection's socket in its epoll set (no epoll_ctl per request) and takes
+    /// it out once the close makes it readable; the new connection must be watched although the
+    /// loop's table knew the old one (a call on an unwatched socket would wait for its deadline).
+    /// No retries are allowed, so a failed first try fails the test.
+    @Test func aConnectionTheConductorClosedWhileIdleIsReplacedWithoutAFailure() async throws {
+        let server = try await server(["--max-connection-idle", "0.5"])
+        let client = try client(server) { $0.maxRetries = 0 }
+        _ = try await client.dayProof(1)
+        let first = try #require(server.log().first?.peer)
+        let localPort = try #require(first.split(separator: ":").last.flatMap { Int($0) }, "peer \(first)")
+        try await Self.waitUntilNotEstablished(localPort: localPort)
+        #expect(try await client.dayProof(2).dayNumber == 2)
+        let peers = server.log().map(\.peer)
+        #expect(peers.count == 2 && peers.last != first, "the second call went on a new connection: \(peers)")
+        await client.shutdown()
+    }
+
+    /// Returns once this process's IPv4 connection from `localPort` is no longer ESTABLISHED
+    /// (/proc/net/tcp: the peer closed it, CLOSE_WAIT, or it is gone).
+    private static func waitUntilNotEstablished(localPort: Int) async throws {
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(30)
+        while clock.now < end {
+            let table = FileHandle(forReadingAtPath: "/proc/net/tcp").flatMap { try? $0.readToEnd() } ?? Data()
+            let established = String(decoding: table, as: UTF8.self).split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ")
+                guard fields.count > 3, let port = fields[1].split(separator: ":").last.flatMap({ Int($0, radix: 16) }) else { return false }
+                return port == localPort && fields[3] == "01"
+            }
+            if !established { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the conductor did not close the idle connection from port \(localPort) within 30 s")
+    }
+
     /// libcurl sends a request again by itself when the reused connection it went on was closed
     /// before any answer byte; a conductor that does not deduplicate submits could then apply one
     /// twice. So without deduplication every write goes on a connection of its own.
