@@ -51,7 +51,6 @@ static void load(void) {
     LOAD(multi_add_handle, "curl_multi_add_handle");
     LOAD(multi_remove_handle, "curl_multi_remove_handle");
     LOAD(multi_socket_action, "curl_multi_socket_action");
-    LOAD(multi_assign, "curl_multi_assign");
     LOAD(multi_info_read, "curl_multi_info_read");
     LOAD(multi_cleanup, "curl_multi_cleanup");
 #undef LOAD

@@ -29,7 +29,6 @@ typedef struct rest_curl_api {
     __typeof__(curl_multi_add_handle) *multi_add_handle;
     __typeof__(curl_multi_remove_handle) *multi_remove_handle;
     __typeof__(curl_multi_socket_action) *multi_socket_action;
-    __typeof__(curl_multi_assign) *multi_assign;
     __typeof__(curl_multi_info_read) *multi_info_read;
     __typeof__(curl_multi_cleanup) *multi_cleanup;
 } rest_curl_api;
