@@ -556,6 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--tls-key", metavar="FILE", help="the private key of --tls-cert (PEM)")
     add("--tls-client-ca", metavar="FILE",
         help="ask for a client certificate and verify it against these CA certificates")
+    add("--http1-only", action="store_true",
+        help="TLS: ALPN offers only http/1.1 (a server without HTTP/2)")
     add("--require-client-cert", action="store_true",
         help="refuse a TLS handshake without a valid client certificate (needs --tls-client-ca)")
     add("--protos", type=Path, default=ROOT / "Protos", help="directory of the .proto files")
@@ -767,6 +769,8 @@ def hypercorn_config(args, sockets: list[socket.socket]) -> HypercornConfig:
         if args.tls_client_ca:
             config.ca_certs = args.tls_client_ca
             config.verify_mode = ssl.CERT_REQUIRED if args.require_client_cert else ssl.CERT_OPTIONAL
+        if args.http1_only:
+            config.alpn_protocols = ["http/1.1"]
         config.create_ssl_context()  # fails now, before LISTENING, on a bad certificate or key
     return config
 

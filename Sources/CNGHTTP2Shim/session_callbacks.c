@@ -70,7 +70,7 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
        is complete, a message announced larger than the limit fails now, not after its bytes came
        (or never came). */
     const uint8_t *p = call->response_body.data;
-    if (call->response_body.len >= 5 && call->response_body.len - len < 5 && p[0] <= 1) {
+    if (!call->conn->options.plain_bodies && call->response_body.len >= 5 && call->response_body.len - len < 5 && p[0] <= 1) {
         uint64_t announced = (uint64_t)p[1] << 24 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 8 | p[4];
         if (announced + 5 > call->max_response_bytes) conn_cancel_call(call, H2SHIM_RESPONSE_TOO_LARGE);
     }

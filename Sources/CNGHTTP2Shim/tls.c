@@ -187,8 +187,10 @@ bool tls_start(h2shim_conn *conn) {
         SSL_set_tlsext_host_name(ssl, name);
         SSL_set1_host(ssl, name);
     }
-    static const unsigned char alpn[] = {2, 'h', '2'};
-    SSL_set_alpn_protos(ssl, alpn, sizeof alpn);
+    static const unsigned char h2_only[] = {2, 'h', '2'};
+    static const unsigned char h2_or_http1[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    if (conn->options.offer_http1) SSL_set_alpn_protos(ssl, h2_or_http1, sizeof h2_or_http1);
+    else SSL_set_alpn_protos(ssl, h2_only, sizeof h2_only);
     char peer[sizeof tls->sessions[0].peer];
     session_key(conn, peer, sizeof peer);
     pthread_mutex_lock(&tls->lock);
@@ -209,6 +211,11 @@ int tls_handshake(h2shim_conn *conn) {
         const unsigned char *protocol = NULL;
         unsigned int length = 0;
         SSL_get0_alpn_selected(conn->ssl, &protocol, &length);
+        if (conn->options.offer_http1 && length == 8 && memcmp(protocol, "http/1.1", 8) == 0) {
+            snprintf(conn->last_error, sizeof conn->last_error, "TLS server %s chose HTTP/1.1 (ALPN)", conn->peer_label);
+            conn->on_event(conn->context, H2SHIM_EVENT_HTTP1_SELECTED, 0, conn->last_error);
+            return -1;
+        }
         if (length != 2 || memcmp(protocol, "h2", 2) != 0) {
             snprintf(conn->last_error, sizeof conn->last_error,
                      "TLS server %s did not agree to HTTP/2 (ALPN h2 required, it selected %s%.*s%s)", conn->peer_label,

@@ -54,7 +54,7 @@ typedef enum h2shim_outcome {
     /* h2shim_call_cancel was called; the stream was reset with CANCEL. */
     H2SHIM_CANCELLED = 5,
     /* The response body exceeded max_response_bytes, or the gRPC message prefix it starts with
-       announced a message that cannot fit; the stream was reset with CANCEL. */
+       announced a message that cannot fit (unless plain_bodies); the stream was reset with CANCEL. */
     H2SHIM_RESPONSE_TOO_LARGE = 6,
     /* The response header block exceeded the header list limit; the stream was reset. */
     H2SHIM_HEADERS_TOO_LARGE = 7,
@@ -89,6 +89,9 @@ typedef enum h2shim_conn_event {
     H2SHIM_EVENT_KEEPALIVE_TIMEOUT = 3,
     /* A later SETTINGS frame arrived: value = the server's MAX_CONCURRENT_STREAMS now. */
     H2SHIM_EVENT_SETTINGS = 4,
+    /* With offer_http1, the TLS server chose HTTP/1.1 by ALPN: the connection fails (CLOSED
+       follows) and the caller may speak HTTP/1.1 to it by other means. */
+    H2SHIM_EVENT_HTTP1_SELECTED = 5,
 } h2shim_conn_event;
 
 typedef void (*h2shim_conn_event_fn)(void *context, h2shim_conn_event event, uint64_t value,
@@ -107,6 +110,8 @@ typedef struct h2shim_conn_options {
     uint64_t keepalive_timeout_ns;    /* [20 s] */
     h2shim_tls *tls;                  /* NULL: cleartext HTTP/2; else TLS with ALPN h2 */
     const char *server_name;          /* TLS: the name sent as SNI and checked in the certificate [host] */
+    int offer_http1;                  /* TLS: ALPN offers "h2, http/1.1" (see H2SHIM_EVENT_HTTP1_SELECTED) */
+    int plain_bodies;                 /* 1: response bodies are not gRPC messages (no prefix check) */
 } h2shim_conn_options;
 
 /* Counters of one connection, read from any thread (relaxed snapshot). */

@@ -232,6 +232,8 @@ struct PoolStateMachine: Sendable {
             reportConnections(&actions)
         case .keepaliveTimeout:
             actions.append(.log(.warning, "keepalive ping unanswered; the connection is declared dead", ["endpoint": "\(endpoint)"]))
+        case .http1Selected:
+            break // the REST transport's own connection handles it (it never reaches the pool)
         case .closed(let reason, let orderly):
             if endpoints[e].slots[s].phase == .ready {
                 endpoints[e].slots[s].retire()

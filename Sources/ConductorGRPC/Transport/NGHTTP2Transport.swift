@@ -21,12 +21,17 @@ struct NGHTTP2Transport: ConductorTransport {
         settings: TransportConnectionSettings,
         onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void
     ) -> any TransportConnection {
+        HTTP2Connection(target: endpoint.target, options: options(for: endpoint, settings: settings), onEvent: onEvent)
+    }
+
+    /// The options of one connection to `endpoint` (the REST transport's HTTP/2 lanes use them too).
+    func options(for endpoint: PoolEndpoint, settings: TransportConnectionSettings) -> HTTP2Connection.Options {
         var options = baseOptions
         options.connectTimeout = settings.connectTimeout
         options.keepaliveInterval = settings.keepaliveInterval
         options.tls = endpoint.tls
         options.serverName = endpoint.serverName
-        return HTTP2Connection(target: endpoint.target, options: options, onEvent: onEvent)
+        return options
     }
 }
 

@@ -18,6 +18,15 @@ package struct HTTP2HeaderBlock: Sendable {
         count += 1
     }
 
+    /// Appends one field given as bytes (a field read from another block).
+    package mutating func append(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+        appendLength(name.count)
+        appendLength(value.count)
+        bytes.append(contentsOf: name)
+        bytes.append(contentsOf: value)
+        count += 1
+    }
+
     /// Appends every field of another block.
     package mutating func append(_ other: HTTP2HeaderBlock) {
         bytes.append(contentsOf: other.bytes)

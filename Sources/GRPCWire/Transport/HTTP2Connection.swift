@@ -42,6 +42,12 @@ package final class HTTP2Connection: Sendable {
         package var tls: TLSContext?
         /// The name sent as SNI and checked against the certificate; the host when nil.
         package var serverName: String?
+        /// TLS: ALPN offers HTTP/1.1 after h2; a server that picks it fails the connection with
+        /// ``Event/http1Selected`` before ``Event/closed(reason:orderly:)`` (the REST transport
+        /// then speaks HTTP/1.1 to it through libcurl).
+        package var offersHTTP1 = false
+        /// Response bodies are not gRPC messages: only the receive limit bounds them.
+        package var plainBodies = false
 
         /// Default options.
         package init() {}
@@ -57,6 +63,8 @@ package final class HTTP2Connection: Sendable {
         case goaway(lastStreamID: UInt32, detail: String)
         /// A keepalive PING was not answered in time.
         case keepaliveTimeout
+        /// With ``Options/offersHTTP1``: the TLS server chose HTTP/1.1; the connection closes.
+        case http1Selected
         /// The connection is gone; `orderly` is false after a failure.
         case closed(reason: String, orderly: Bool)
     }
@@ -93,6 +101,8 @@ package final class HTTP2Connection: Sendable {
         cOptions.connection_window_size = UInt32(clamping: options.connectionWindowBytes)
         cOptions.max_header_list_size = UInt32(clamping: options.maximumHeaderListBytes)
         cOptions.tls = options.tls?.pointer
+        cOptions.offer_http1 = options.offersHTTP1 ? 1 : 0
+        cOptions.plain_bodies = options.plainBodies ? 1 : 0
         let created = target.host.withCString { host -> OpaquePointer? in
             cOptions.host = host
             return withOptionalCString(options.serverName) { serverName in
@@ -151,6 +161,7 @@ package final class HTTP2Connection: Sendable {
         case H2SHIM_EVENT_GOAWAY: event = .goaway(lastStreamID: UInt32(truncatingIfNeeded: value), detail: text)
         case H2SHIM_EVENT_KEEPALIVE_TIMEOUT: event = .keepaliveTimeout
         case H2SHIM_EVENT_SETTINGS: event = .settings(maxConcurrentStreams: UInt32(truncatingIfNeeded: value))
+        case H2SHIM_EVENT_HTTP1_SELECTED: event = .http1Selected
         default: event = .closed(reason: text, orderly: value != 0)
         }
         unmanaged.takeUnretainedValue().deliver(event)

@@ -38,6 +38,35 @@ import Testing
         await client.shutdown()
     }
 
+    /// A TLS server that offers only HTTP/1.1 by ALPN is served by libcurl on the same lanes.
+    @Test func anHTTPSConductorWithoutHTTP2IsServedOverHTTP1() async throws {
+        let server = try await server(["--http1-only"], tls: true)
+        let client = try client(server) { $0.maxRetries = 0 }
+        for day in 1...5 { #expect(try await client.dayProof(Int32(day)).dayNumber == Int32(day)) }
+        _ = try await client.submit(ConductorEvent(eventType: "one", epoch: 1))
+        #expect(try await client.health() == .serving)
+        let log = server.log()
+        #expect(log.count == 7, "no call needed a retry")
+        #expect(Set(log.map(\.httpVersion)) == ["1.1"])
+        await client.shutdown()
+    }
+
+    /// A gzip answer is decoded (by libcurl over HTTP/1.1, by the client over HTTP/2), and the
+    /// receive limit bounds what it decodes to.
+    @Test(arguments: [false, true])
+    func gzipAnswersAreDecodedWithinTheReceiveLimit(tls: Bool) async throws {
+        let server = try await server(["--compression", "gzip", "--proof-bytes", "7=200000"], tls: tls)
+        let client = try client(server) { $0.maxReceiveMessageBytes = 150_000 }
+        let proof = try await client.dayProof(1)
+        #expect(proof.dayNumber == 1 && !proof.proof.isEmpty)
+        let error = await conductorError { () async throws(ConductorError) in try await client.dayProof(7) }
+        #expect(error?.code == .resourceExhausted, "\(String(describing: error))")
+        await client.shutdown()
+        let large = try self.client(server) { $0.maxReceiveMessageBytes = 1 << 20 }
+        #expect(try await large.dayProof(7).proof.utf8.count == 200_000)
+        await large.shutdown()
+    }
+
     /// A keep-alive connection the conductor closed while it was idle is noticed and replaced. The
     /// loop keeps an idle connection's socket in its epoll set (no epoll_ctl per request) and takes
     /// it out once the close makes it readable; the new connection must be watched although the
@@ -76,10 +105,11 @@ import Testing
 
     /// libcurl sends a request again by itself when the reused connection it went on was closed
     /// before any answer byte; a conductor that does not deduplicate submits could then apply one
-    /// twice. So without deduplication every write goes on a connection of its own.
+    /// twice. So without deduplication every write goes on a connection of its own. (HTTP/2 on
+    /// the client's own transport never sends a stream twice by itself: writes share it.)
     @Test(arguments: [false, true])
     func writesToAConductorThatDoesNotDeduplicateGoOnNewConnections(tls: Bool) async throws {
-        let server = try await server(tls: tls)
+        let server = try await server(tls ? ["--http1-only"] : [], tls: tls)
         let client = try client(server) { $0.submitsAreDeduplicated = false }
         for epoch in Int32(1)...3 { _ = try await client.submit(ConductorEvent(eventType: "once", epoch: epoch)) }
         for day in Int32(1)...3 { _ = try await client.dayProof(day) }
@@ -92,8 +122,9 @@ import Testing
         await client.shutdown()
     }
 
-    @Test func aNonJSONAnswerIsAnInternalErrorNamingTheRoute() async throws {
-        let server = try await server(["--non-json", "GetDayProof"])
+    @Test(arguments: [false, true])
+    func aNonJSONAnswerIsAnInternalErrorNamingTheRoute(tls: Bool) async throws {
+        let server = try await server(["--non-json", "GetDayProof"], tls: tls)
         let client = try client(server)
         let error = await conductorError { () async throws(ConductorError) in try await client.dayProof(3) }
         #expect(error?.code == .internalError)
@@ -103,8 +134,9 @@ import Testing
         await client.shutdown()
     }
 
-    @Test func aGigabyteBodyIsCutOffAtTheReceiveLimit() async throws {
-        let server = try await server(["--huge-body", "GetDayProof=1G"])
+    @Test(arguments: [false, true])
+    func aGigabyteBodyIsCutOffAtTheReceiveLimit(tls: Bool) async throws {
+        let server = try await server(["--huge-body", "GetDayProof=1G"], tls: tls)
         let client = try client(server) { $0.maxReceiveMessageBytes = 1 << 20 }
         let clock = ContinuousClock()
         let started = clock.now
@@ -117,8 +149,9 @@ import Testing
         await client.shutdown()
     }
 
-    @Test func redirectsUnsupportedMediaTypeAndAProxys404AreNotRetriedAndSaySo() async throws {
-        let moved = try await server(["--status", "GetDayProof=302"])
+    @Test(arguments: [false, true])
+    func redirectsUnsupportedMediaTypeAndAProxys404AreNotRetriedAndSaySo(tls: Bool) async throws {
+        let moved = try await server(["--status", "GetDayProof=302"], tls: tls)
         let client = try client(moved)
         let redirect = await conductorError { () async throws(ConductorError) in try await client.dayProof(3) }
         #expect(redirect?.code == .unknown)
@@ -126,7 +159,7 @@ import Testing
         #expect(redirect?.attempts == 1)
         await client.shutdown()
 
-        let proxy = try await server(["--status", "GetDayProof=404", "--status-body", "<h1>Not Found</h1>", "--status-content-type", "text/html"])
+        let proxy = try await server(["--status", "GetDayProof=404", "--status-body", "<h1>Not Found</h1>", "--status-content-type", "text/html"], tls: tls)
         let proxied = try self.client(proxy)
         let notThere = await conductorError { () async throws(ConductorError) in try await proxied.dayProof(3) }
         #expect(notThere?.code == .unimplemented, "a 404 without JSON is a wrong route, not a day without proof")
@@ -137,8 +170,9 @@ import Testing
         await proxied.shutdown()
     }
 
-    @Test func retryAfterIsThePushback() async throws {
-        let immediate = try await server(["--error", "GetDayProof=429", "--retry-after", "0"])
+    @Test(arguments: [false, true])
+    func retryAfterIsThePushback(tls: Bool) async throws {
+        let immediate = try await server(["--error", "GetDayProof=429", "--retry-after", "0"], tls: tls)
         let retrying = try client(immediate) { $0.maxRetries = 2 }
         let exhausted = await conductorError { () async throws(ConductorError) in try await retrying.dayProof(3) }
         #expect(exhausted?.code == .resourceExhausted)
@@ -148,7 +182,7 @@ import Testing
 
         // A pushback beyond the call's deadline ends the call at once: no attempt is wasted (the
         // bound is half the deadline: waiting for the deadline cannot pass, nor a loaded machine fail).
-        let later = try await server(["--error", "GetDayProof=429", "--retry-after", "60"])
+        let later = try await server(["--error", "GetDayProof=429", "--retry-after", "60"], tls: tls)
         let waiting = try client(later, timeout: .seconds(20)) { $0.maxRetries = 2 }
         let clock = ContinuousClock()
         let started = clock.now

@@ -4,8 +4,8 @@ import Testing
 
 /// Every row of conductor-rest-contract.md's status table, through the same translation a call uses.
 @Suite struct RESTStatusMappingTests {
-    private func response(_ status: Int, body: String = "", retryAfter: String? = nil, location: String? = nil) -> CurlExchange.Response {
-        CurlExchange.Response(outcome: .complete, status: status, httpVersion: 1, body: Array(body.utf8),
+    private func response(_ status: Int, body: String = "", retryAfter: String? = nil, location: String? = nil) -> RESTResponse {
+        RESTResponse(outcome: .complete, status: status, httpVersion: 1, body: Array(body.utf8),
                               retryAfter: retryAfter, location: location)
     }
 

@@ -26,20 +26,6 @@ final class CurlExchange: Sendable {
         var freshConnection = false
     }
 
-    /// How the request ended, with the response when one arrived.
-    struct Response: Sendable {
-        enum Outcome: Sendable, Equatable {
-            case complete, notSent, connectionLost, deadlineExceeded, cancelled, responseTooLarge
-        }
-        var outcome: Outcome
-        var status = 0
-        var httpVersion = 0
-        var detail = ""
-        var body: [UInt8] = []
-        var retryAfter: String?
-        var location: String?
-    }
-
     /// The loop's call, released once (by whichever of start and completion sees the other done).
     private struct Handle: @unchecked Sendable {
         let pointer: OpaquePointer
@@ -48,7 +34,7 @@ final class CurlExchange: Sendable {
     private enum State {
         case idle
         case cancelledBeforeStart
-        case running(handle: Handle?, continuation: UnsafeContinuation<Response, Never>, cancelRequested: Bool)
+        case running(handle: Handle?, continuation: UnsafeContinuation<RESTResponse, Never>, cancelRequested: Bool)
         case finished
     }
 
@@ -56,7 +42,7 @@ final class CurlExchange: Sendable {
 
     /// Runs `request` (once per exchange); Task cancellation or ``cancel()`` closes its connection
     /// (HTTP/1.1) or resets its stream (HTTP/2) and ends it as `.cancelled`.
-    func run(_ request: Request, to target: RESTTarget, on loop: RESTLoop) async -> Response {
+    func run(_ request: Request, to target: RESTTarget, on loop: RESTLoop) async -> RESTResponse {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in start(request, to: target, on: loop, continuation) }
         } onCancel: {
@@ -64,7 +50,7 @@ final class CurlExchange: Sendable {
         }
     }
 
-    private func start(_ request: Request, to target: RESTTarget, on loop: RESTLoop, _ continuation: UnsafeContinuation<Response, Never>) {
+    private func start(_ request: Request, to target: RESTTarget, on loop: RESTLoop, _ continuation: UnsafeContinuation<RESTResponse, Never>) {
         let proceed = state.withLock { state -> Bool in
             if case .cancelledBeforeStart = state {
                 state = .finished
@@ -74,13 +60,13 @@ final class CurlExchange: Sendable {
             return true
         }
         guard proceed else {
-            continuation.resume(returning: Response(outcome: .cancelled, detail: "cancelled"))
+            continuation.resume(returning: RESTResponse(outcome: .cancelled, detail: "cancelled"))
             return
         }
         let context = Unmanaged.passRetained(self).toOpaque()
         guard let handle = Self.start(request, to: target, on: loop, context: context).map(Handle.init) else {
             Unmanaged<CurlExchange>.fromOpaque(context).release()
-            finish(with: Response(outcome: .notSent, detail: "out of memory"))
+            finish(with: RESTResponse(outcome: .notSent, detail: "out of memory"))
             return
         }
         enum Next { case nothing, releaseHandle, cancel }
@@ -145,8 +131,8 @@ final class CurlExchange: Sendable {
         }
     }
 
-    private func finish(with response: Response) {
-        let taken = state.withLock { state -> (UnsafeContinuation<Response, Never>, Handle?)? in
+    private func finish(with response: RESTResponse) {
+        let taken = state.withLock { state -> (UnsafeContinuation<RESTResponse, Never>, Handle?)? in
             guard case .running(let stored, let continuation, _) = state else { return nil }
             state = .finished
             return (continuation, stored)
@@ -159,12 +145,12 @@ final class CurlExchange: Sendable {
     private static let onComplete: rest_completion_fn = { context, result in
         guard let context, let result else { return }
         let exchange = Unmanaged<CurlExchange>.fromOpaque(context).takeRetainedValue()
-        exchange.finish(with: Response(result.pointee))
+        exchange.finish(with: RESTResponse(result.pointee))
     }
 }
 
-extension CurlExchange.Response {
-    /// Copies what the loop handed over (valid only during the completion).
+extension RESTResponse {
+    /// What libcurl's transfer ended with, copied from the loop's result (valid only during the completion).
     init(_ result: rest_result) {
         switch result.outcome {
         case REST_COMPLETE: outcome = .complete

@@ -25,13 +25,6 @@ final class RESTConnection: TransportConnection {
     /// Streams allowed before the server showed which protocol it speaks.
     private static let streamsOverTLS: UInt32 = 100
     private static let userAgent = "\(ConductorClient.userAgent) (REST; libcurl)"
-    /// gRPC's own request headers: everything else in the head is the call's metadata.
-    private static let grpcHeaderNames: [[UInt8]] = [
-        "te", "content-type", "user-agent", "grpc-timeout", "grpc-accept-encoding", "grpc-encoding",
-        "grpc-previous-rpc-attempts", "accept-encoding",
-    ].map { Array($0.utf8) }
-    private static let pathName = Array(":path".utf8)
-    private static let encodingName = Array("grpc-encoding".utf8)
 
     private let origin: RESTOrigin
     /// Writes go on new connections (the conductor does not deduplicate submits): see
@@ -78,23 +71,9 @@ final class RESTConnection: TransportConnection {
 
     func exchange(headers: HTTP2HeaderBlock, body: [UInt8], timeout: Duration?, maximumResponseBytes: Int,
                   keepingAllHeaders: Bool) async -> HTTP2StreamResult {
-        var path: ArraySlice<UInt8> = []
-        var encoding: String?
-        var metadata: [UInt8] = []
-        headers.forEachField { name, value in
-            if name.first == UInt8(ascii: ":") {
-                if Self.pathName.equals(name) { path = value }
-            } else if Self.grpcHeaderNames.contains(where: { $0.equals(name) }) {
-                if Self.encodingName.equals(name) { encoding = String(decoding: value, as: UTF8.self) }
-            } else {
-                metadata.append(contentsOf: name)
-                metadata.append(contentsOf: ": ".utf8)
-                metadata.append(contentsOf: value)
-                metadata.append(0)
-            }
-        }
+        let head = RESTCallHead(headers)
         let outgoing: RESTTranslation.Outgoing
-        switch RESTTranslation.outgoing(path: path, body: body, encoding: encoding) {
+        switch RESTTranslation.outgoing(path: head.path, body: body, encoding: head.encoding) {
         case .send(let request): outgoing = request
         case .answer(let answer): return answer
         }
@@ -107,7 +86,7 @@ final class RESTConnection: TransportConnection {
         }) else {
             return HTTP2StreamResult(outcome: .notSent(reason: "connection closed"))
         }
-        let request = CurlExchange.Request(path: outgoing.path, post: outgoing.post, metadata: metadata, body: outgoing.body,
+        let request = CurlExchange.Request(path: outgoing.path, post: outgoing.post, metadata: head.headerLines, body: outgoing.body,
                                            timeout: timeout,
                                            maximumResponseBytes: RESTTranslation.jsonAllowance(forMaximumResponseBytes: maximumResponseBytes),
                                            freshConnection: outgoing.post && writesOnFreshConnections)

@@ -8,6 +8,8 @@ struct RESTOrigin: Sendable {
     let usesTLS: Bool
     /// For messages: the endpoint as configured.
     let description: String
+    /// `:authority` of an HTTP/2 request: the base URL's `host:port`.
+    var authority: Substring { baseURL.drop { $0 != "/" }.dropFirst(2) }
 
     init(_ endpoint: PoolEndpoint) {
         let scheme = endpoint.endpoint.usesTLS ? "https" : "http"

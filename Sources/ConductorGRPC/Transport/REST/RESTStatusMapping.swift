@@ -18,7 +18,7 @@ struct RESTStatusMapping {
     /// Longest error message taken from a body.
     static let maximumMessageLength = 512
 
-    init(status: Int, method: ConductorMethod, response: CurlExchange.Response, now: () -> Int64 = { Int64(time(nil)) }) {
+    init(status: Int, method: ConductorMethod, response: RESTResponse, now: () -> Int64 = { Int64(time(nil)) }) {
         pushbackMilliseconds = nil
         switch status {
         case 300..<400:

@@ -54,7 +54,7 @@ struct RESTTranslation {
 
     /// The answer to `outgoing` as a gRPC stream result; a message (framed) larger than
     /// `maximumResponseBytes` is too large, as the gRPC transport would have found it.
-    static func answer(_ response: CurlExchange.Response, to outgoing: Outgoing, origin: String,
+    static func answer(_ response: RESTResponse, to outgoing: Outgoing, origin: String,
                        maximumResponseBytes: Int) -> HTTP2StreamResult {
         let result = translatedAnswer(response, to: outgoing, origin: origin)
         guard result.body.count <= maximumResponseBytes else { return HTTP2StreamResult(outcome: .responseTooLarge) }
@@ -68,7 +68,7 @@ struct RESTTranslation {
         limit >= (Int.max - 65_536) / 6 ? Int.max : limit * 6 + 65_536
     }
 
-    private static func translatedAnswer(_ response: CurlExchange.Response, to outgoing: Outgoing, origin: String) -> HTTP2StreamResult {
+    private static func translatedAnswer(_ response: RESTResponse, to outgoing: Outgoing, origin: String) -> HTTP2StreamResult {
         switch response.outcome {
         case .complete: break
         case .notSent: return HTTP2StreamResult(outcome: .notSent(reason: "cannot reach \(origin): \(response.detail)"))

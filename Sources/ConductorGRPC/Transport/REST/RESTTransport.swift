@@ -1,15 +1,15 @@
 import GRPCWire
 
-/// The transport of `CONDUCTOR_PROTOCOL=http`: REST requests through libcurl (the REST loop in
-/// `CRESTShim`), HTTP/1.1 with keep-alive on `http://`, HTTP/2 when the server offers it by ALPN
-/// on `https://`.
+/// The transport of `CONDUCTOR_PROTOCOL=http`: HTTP/1.1 with keep-alive through libcurl (the REST
+/// loop in `CRESTShim`) on `http://`; on `https://`, HTTP/2 on the client's own HTTP/2 transport
+/// when the server picks h2 by ALPN (``RESTHTTP2Connection``), libcurl's HTTP/1.1 otherwise.
 ///
-/// A pool connection is a lane to one endpoint: it becomes ready once a probe connected (TCP, and
-/// TLS with the configured certificates), so unreachable endpoints fail in the pool's connection
-/// backoff and open its breaker exactly as gRPC endpoints do. Its stream limit is 1 on `http://`
-/// (one HTTP/1.1 request per keep-alive connection: the pool opens up to
-/// `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`) and 100 on `https://` until a response shows the
-/// server chose HTTP/1.1. The sockets themselves are libcurl's, reused across requests.
+/// A libcurl pool connection is a lane to one endpoint: it becomes ready once a probe connected
+/// (TCP, and TLS with the configured certificates), so unreachable endpoints fail in the pool's
+/// connection backoff and open its breaker exactly as gRPC endpoints do. Its stream limit is 1 on
+/// `http://` (one HTTP/1.1 request per keep-alive connection: the pool opens up to
+/// `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`) and 100 on `https://` until a response shows HTTP/1.1.
+/// The sockets themselves are libcurl's, reused across requests.
 struct RESTTransport: ConductorTransport {
     let tls: RESTTLSSettings
     /// `CONDUCTOR_SUBMIT_DEDUPLICATED=false`: a write must never go twice, so it goes on a new
@@ -17,15 +17,21 @@ struct RESTTransport: ConductorTransport {
     let writesOnFreshConnections: Bool
     /// The client's own loop: its connections close with it.
     let loop: RESTLoop
+    /// The HTTP/2 connections' options (as gRPC's).
+    let http2: NGHTTP2Transport
+    /// Every endpoint is `https://`: calls complete on the HTTP/2 loop, unless a server picks HTTP/1.1.
+    let allEndpointsUseTLS: Bool
 
     init(configuration: ConductorConfiguration) throws(ConductorError) {
         tls = RESTTLSSettings(caFile: configuration.tlsCAFile, certificateFile: configuration.tlsCertificateFile,
                               keyFile: configuration.tlsKeyFile)
         writesOnFreshConnections = !configuration.submitsAreDeduplicated
         loop = try RESTLoop()
+        http2 = NGHTTP2Transport(configuration: configuration)
+        allEndpointsUseTLS = configuration.endpoints.allSatisfy(\.usesTLS)
     }
 
-    var loopExecutor: (any TaskExecutor)? { loop.executor }
+    var loopExecutor: (any TaskExecutor)? { allEndpointsUseTLS ? http2.loopExecutor : loop.executor }
 
     /// Closes every connection of the client (requests still running end as cancelled) and
     /// returns once they are closed.
@@ -38,9 +44,16 @@ struct RESTTransport: ConductorTransport {
         settings: TransportConnectionSettings,
         onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void
     ) -> any TransportConnection {
-        let connection = RESTConnection(origin: RESTOrigin(endpoint), tls: tls, writesOnFreshConnections: writesOnFreshConnections,
-                                        loop: loop, onEvent: onEvent)
-        connection.probe(timeout: settings.connectTimeout)
-        return connection
+        let origin = RESTOrigin(endpoint)
+        let makeHTTP1 = { @Sendable [tls, writesOnFreshConnections, loop] (onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) in
+            RESTConnection(origin: origin, tls: tls, writesOnFreshConnections: writesOnFreshConnections, loop: loop, onEvent: onEvent)
+        }
+        guard origin.usesTLS else {
+            let connection = makeHTTP1(onEvent)
+            connection.probe(timeout: settings.connectTimeout)
+            return connection
+        }
+        return RESTHTTP2Connection(endpoint: endpoint, origin: origin, options: http2.options(for: endpoint, settings: settings),
+                                   connectTimeout: settings.connectTimeout, makeHTTP1: makeHTTP1, onEvent: onEvent)
     }
 }
