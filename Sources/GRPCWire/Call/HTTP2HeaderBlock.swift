@@ -18,6 +18,17 @@ package struct HTTP2HeaderBlock: Sendable {
         count += 1
     }
 
+    /// Appends one field of two strings. Not generic: callers in other modules would otherwise
+    /// run the unspecialized generic one, which walked each byte through witness tables
+    /// (4,000 instructions a field).
+    package mutating func append(name: String, value: String) {
+        appendLength(name.utf8.count)
+        appendLength(value.utf8.count)
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(contentsOf: value.utf8)
+        count += 1
+    }
+
     /// Appends one field given as bytes (a field read from another block).
     package mutating func append(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
         appendLength(name.count)

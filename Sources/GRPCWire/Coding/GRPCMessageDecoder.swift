@@ -29,6 +29,12 @@ package struct GRPCMessageDecoder: Sendable {
         buffer.append(contentsOf: bytes)
     }
 
+    /// Adds received bytes held in an array. Not generic: a caller in another module would
+    /// otherwise run the unspecialized generic append.
+    package mutating func append(_ bytes: [UInt8]) {
+        append(bytes[...])
+    }
+
     /// One message as received: its bytes and whether its flag says they are compressed.
     package struct Frame: Equatable, Sendable {
         package var compressed: Bool

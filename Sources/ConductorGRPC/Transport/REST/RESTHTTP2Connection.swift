@@ -14,6 +14,9 @@ final class RESTHTTP2Connection: TransportConnection {
     private static let postHeaders = fixedHeaders(post: true)
 
     private let origin: RESTOrigin
+    /// `:method`, `:scheme` and `:authority` of this lane's GETs and POSTs, built once.
+    private let getHead: HTTP2HeaderBlock
+    private let postHead: HTTP2HeaderBlock
     private let http2: HTTP2Connection
     private let lane: Lane
 
@@ -26,6 +29,8 @@ final class RESTHTTP2Connection: TransportConnection {
         options.offersHTTP1 = true
         options.plainBodies = true
         self.origin = origin
+        getHead = Self.pseudoHeaders(method: "GET", authority: String(origin.authority))
+        postHead = Self.pseudoHeaders(method: "POST", authority: String(origin.authority))
         let lane = Lane(onEvent: onEvent, connectTimeout: connectTimeout, makeHTTP1: makeHTTP1)
         self.lane = lane
         http2 = HTTP2Connection(target: endpoint.target, options: options) { lane.handle($0) }
@@ -43,10 +48,7 @@ final class RESTHTTP2Connection: TransportConnection {
         case .send(let request): outgoing = request
         case .answer(let answer): return answer
         }
-        var request = HTTP2HeaderBlock()
-        request.append(name: ":method", value: outgoing.post ? "POST" : "GET")
-        request.append(name: ":scheme", value: "https")
-        request.append(name: ":authority", value: origin.authority)
+        var request = outgoing.post ? postHead : getHead
         request.append(name: ":path", value: outgoing.path)
         request.append(outgoing.post ? Self.postHeaders : Self.getHeaders)
         request.append(call.metadata)
@@ -67,6 +69,14 @@ final class RESTHTTP2Connection: TransportConnection {
 
     var transportStatistics: HTTP2Connection.Statistics? {
         lane.http1 == nil ? http2.statistics : nil
+    }
+
+    private static func pseudoHeaders(method: String, authority: String) -> HTTP2HeaderBlock {
+        var block = HTTP2HeaderBlock()
+        block.append(name: ":method", value: method)
+        block.append(name: ":scheme", value: "https")
+        block.append(name: ":authority", value: authority)
+        return block
     }
 
     private static func fixedHeaders(post: Bool) -> HTTP2HeaderBlock {

@@ -132,14 +132,25 @@ enum RESTJSON {
     }
 
     /// A value inside a parsed body, with its path for error messages (borrowed: the root owns it).
+    /// The path is joined only for a message: a call that reads five fields makes no strings.
     private struct Field {
         let value: UnsafeMutablePointer<json_t>?
-        let path: String
+        private let parent: String
+        private let name: String?
 
         init(_ value: UnsafeMutablePointer<json_t>?, path: String) {
             self.value = value
-            self.path = path
+            parent = path
+            name = nil
         }
+
+        private init(_ value: UnsafeMutablePointer<json_t>?, parent: String, name: String) {
+            self.value = value
+            self.parent = parent
+            self.name = name
+        }
+
+        private var path: String { name.map { parent + "." + $0 } ?? parent }
 
         /// Missing and `null` read as the default.
         private var isAbsent: Bool { value == nil || cjansson_type(value) == JSON_NULL }
@@ -150,7 +161,7 @@ enum RESTJSON {
         }
 
         func field(_ name: String) -> Field {
-            Field(json_object_get(value, name), path: path + "." + name)
+            Field(json_object_get(value, name), parent: path, name: name)
         }
 
         func string() throws(Mismatch) -> String {
