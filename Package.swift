@@ -36,13 +36,13 @@ let package = Package(
     ],
     targets: [
         // System libraries (Debian: libnghttp2-dev, libssl-dev, libprotobuf-c-dev, zlib1g-dev, libsqlite3-dev,
-        // libjansson-dev; libcurl4-openssl-dev gives CRESTShim its headers).
+        // libyajl-dev; libcurl4-openssl-dev gives CRESTShim its headers).
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(name: "CYajl", pkgConfig: "yajl", providers: [.apt(["libyajl-dev"])]),
 
         // C: the event loop that owns sockets and nghttp2 sessions.
         .target(
@@ -67,7 +67,7 @@ let package = Package(
         .target(
             name: "ConductorGRPC",
             dependencies: [
-                "GRPCWire", "CConductorProto", "CSQLite", "CRESTShim", "CJansson", "BridgeResilience", "LockedState",
+                "GRPCWire", "CConductorProto", "CSQLite", "CRESTShim", "CYajl", "BridgeResilience", "LockedState",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -17,7 +17,7 @@ REQUIREMENTS="$ROOT/Scripts/requirements.txt"
 STAMP="$VENV/.requirements.sha256"
 PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(pkg-config libnghttp2-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libsqlite3-dev
-              libcurl4-openssl-dev libjansson-dev
+              libcurl4-openssl-dev libyajl-dev
               nghttp2-client python3-venv openssl valgrind binutils curl)
 
 say() { echo "setup: $*"; }

@@ -51,7 +51,7 @@ import Testing
         #expect(explanation(#"{"canonical":"yes"}"#)?.contains("DayProof.canonical is not a boolean") == true)
         #expect(explanation(#"{"proof":7}"#)?.contains("DayProof.proof is not a string") == true)
         #expect(explanation(#"[1]"#)?.contains("DayProof is not a JSON object") == true)
-        #expect(explanation("<html>oops</html>")?.contains("the body is not JSON") == true)
+        #expect(explanation("<html>oops</html>") == "the body is not JSON (lexical error: invalid char in json text, at byte 1); expected a DayProof object")
     }
 
     @Test func receiptsMustBeOnePerEventInOrder() throws {
@@ -67,9 +67,32 @@ import Testing
     }
 
     @Test func textSurvivesTheRoundTripIncludingUnicodeAndNUL() throws {
-        let event = ConductorEvent(eventType: "émoji 🎉 \u{0}end", epoch: -1)
+        let event = ConductorEvent(eventType: "émoji 🎉 \u{0}end", epoch: -1, metadata: ["k\u{0}": "v\u{0}"])
         let json = try object(RESTJSON.encode(event))
         #expect(json["event_type"] as? String == "émoji 🎉 \u{0}end")
         #expect(json["epoch"] as? Int == -1)
+        #expect(json["metadata"] as? [String: String] == ["k\u{0}": "v\u{0}"])
+        let proof = try RESTJSON.decodeDayProof(bytes(#"{"proof":"a\u0000b","source":"\u00e9\ud83c\udf89","day_number":-5}"#))
+        #expect(proof.proof == "a\u{0}b")
+        #expect(proof.source == "é🎉")
+        #expect(proof.dayNumber == -5)
+    }
+
+    /// Fields nested deeper than the contract's, unknown ones included, are skipped whatever they
+    /// hold; a field that holds a container where a scalar belongs is named.
+    @Test func nestedValuesAreSkippedOrNamed() throws {
+        let proof = try RESTJSON.decodeDayProof(bytes(
+            #"{"extra":{"proof":"not this","day_number":[9]},"day_number":2,"more":[{"proof":"nor this"}],"proof":"p"}"#))
+        #expect(proof == DayProof(dayNumber: 2, proof: "p", proofHash: "", canonical: false, source: ""))
+        #expect(throws: RESTJSON.Mismatch.self) { try RESTJSON.decodeDayProof(bytes(#"{"proof":{"a":1}}"#)) }
+        do {
+            _ = try RESTJSON.decodeReceipts(bytes(#"[{"event_hash":"a","epoch":1},7]"#), count: 2)
+            Issue.record("an array element that is not an object was accepted")
+        } catch {
+            #expect(error.explanation == "[1] is not a JSON object")
+        }
+        #expect(RESTJSON.errorMessage(bytes(#"{"message":"m","nested":{"detail":"no"}}"#)) == "m")
+        #expect(RESTJSON.errorMessage(bytes(#"{"detail":"d","message":"m"}"#)) == "d")
+        #expect(!RESTJSON.isJSON(bytes(#"{"a":1"#)) && !RESTJSON.isJSON(bytes(#"{"a":1} x"#)))
     }
 }

@@ -1,11 +1,11 @@
-import CJansson
+import CYajl
 import GRPCWire
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The REST contract's JSON bodies (conductor-rest-contract.md, "JSON bodies"), with jansson:
+/// The REST contract's JSON bodies (conductor-rest-contract.md, "JSON bodies"), with yajl:
 /// proto field names, `payload` as padded standard base64; on read, unknown fields are ignored,
 /// a missing or null field takes the proto3 default, and integers may be numbers or numeric strings.
 enum RESTJSON {
@@ -17,183 +17,178 @@ enum RESTJSON {
     // MARK: Writing
 
     static func encode(_ event: ConductorEvent) -> [UInt8] {
-        let object = eventObject(event)
-        defer { json_decref(object) }
-        return dump(object)
+        generate { writeEvent(event, to: $0) }
     }
 
     static func encode(batch events: [ConductorEvent]) -> [UInt8] {
-        let array = json_array()
-        defer { json_decref(array) }
-        for event in events { json_array_append_new(array, eventObject(event)) }
-        return dump(array)
+        generate { generator in
+            yajl_gen_array_open(generator)
+            for event in events { writeEvent(event, to: generator) }
+            yajl_gen_array_close(generator)
+        }
     }
 
-    private static func eventObject(_ event: ConductorEvent) -> UnsafeMutablePointer<json_t>? {
-        let object = json_object()
-        json_object_set_new(object, "event_type", string(event.eventType))
-        json_object_set_new(object, "epoch", json_integer(json_int_t(event.epoch)))
-        json_object_set_new(object, "payload", string(Base64.encodePadded(event.payload)))
-        let metadata = json_object()
+    private static func writeEvent(_ event: ConductorEvent, to generator: yajl_gen) {
+        yajl_gen_map_open(generator)
+        write("event_type", to: generator)
+        write(event.eventType, to: generator)
+        write("epoch", to: generator)
+        yajl_gen_integer(generator, Int64(event.epoch))
+        write("payload", to: generator)
+        write(Base64.encodePadded(event.payload), to: generator)
+        write("metadata", to: generator)
+        yajl_gen_map_open(generator)
         for (key, value) in event.metadata.sorted(by: { $0.key < $1.key }) {
-            json_object_set_new(metadata, key, string(value))
+            write(key, to: generator)
+            write(value, to: generator)
         }
-        json_object_set_new(object, "metadata", metadata)
-        return object
+        yajl_gen_map_close(generator)
+        yajl_gen_map_close(generator)
     }
 
-    /// A JSON string of any Swift string (jansson takes UTF-8 with its length: NULs survive).
-    private static func string(_ text: String) -> UnsafeMutablePointer<json_t>? {
+    /// A JSON string (a key or a value) of any Swift string: yajl takes UTF-8 with its length, so
+    /// NULs survive (written as `\u0000`).
+    private static func write(_ text: String, to generator: yajl_gen) {
         var text = text
-        return text.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { characters in
-                guard let start = characters.baseAddress else { return json_string("") }
-                return json_stringn_nocheck(start, characters.count)
+        text.withUTF8 { bytes in
+            guard let start = bytes.baseAddress else {
+                yajl_gen_string(generator, "", 0)
+                return
             }
+            yajl_gen_string(generator, start, bytes.count)
         }
     }
 
-    private static func dump(_ value: UnsafeMutablePointer<json_t>?) -> [UInt8] {
-        guard let text = json_dumps(value, Int(JSON_COMPACT)) else { return [] }
-        defer { free(text) }
-        return Array(UnsafeRawBufferPointer(start: text, count: strlen(text)))
+    private static func generate(_ body: (yajl_gen) -> Void) -> [UInt8] {
+        guard let generator = yajl_gen_alloc(nil) else { preconditionFailure("yajl_gen_alloc: out of memory") }
+        defer { yajl_gen_free(generator) }
+        body(generator)
+        var text: UnsafePointer<UInt8>?
+        var length = 0
+        yajl_gen_get_buf(generator, &text, &length)
+        return Array(UnsafeBufferPointer(start: text, count: length))
     }
 
     // MARK: Reading
 
+    private static let dayProofFields = ["day_number", "proof", "proof_hash", "canonical", "source"].map { Array($0.utf8) }
+    private static let receiptFields = ["event_hash", "epoch"].map { Array($0.utf8) }
+    private static let errorFields = ["detail", "message"].map { Array($0.utf8) }
+
     static func decodeDayProof(_ body: [UInt8]) throws(Mismatch) -> DayProof {
-        let root = try parse(body, expecting: "a DayProof object")
-        defer { json_decref(root) }
-        let object = try Field(root, path: "DayProof").object()
+        let scan = try parse(body, wanted: dayProofFields, expecting: "a DayProof object")
+        let object = try Object(only: scan, path: "DayProof")
         return DayProof(
-            dayNumber: try object.field("day_number").int32(),
-            proof: try object.field("proof").string(),
-            proofHash: try object.field("proof_hash").string(),
-            canonical: try object.field("canonical").bool(),
-            source: try object.field("source").string())
+            dayNumber: try object.int32(0), proof: try object.string(1), proofHash: try object.string(2),
+            canonical: try object.bool(3), source: try object.string(4))
     }
 
     static func decodeReceipt(_ body: [UInt8]) throws(Mismatch) -> ConductorReceipt {
-        let root = try parse(body, expecting: "a Receipt object")
-        defer { json_decref(root) }
-        return try receipt(Field(root, path: "Receipt").object())
+        let scan = try parse(body, wanted: receiptFields, expecting: "a Receipt object")
+        return try receipt(Object(only: scan, path: "Receipt"))
     }
 
     static func decodeReceipts(_ body: [UInt8], count: Int) throws(Mismatch) -> [ConductorReceipt] {
-        let root = try parse(body, expecting: "an array of Receipt")
-        defer { json_decref(root) }
-        guard cjansson_type(root) == JSON_ARRAY else { throw Mismatch(explanation: "the body is not an array of Receipt") }
-        let found = json_array_size(root)
-        guard found == count else {
-            throw Mismatch(explanation: "the body holds \(found) receipts for \(count) events")
+        let scan = try parse(body, wanted: receiptFields, expecting: "an array of Receipt")
+        guard scan.shape == .array else { throw Mismatch(explanation: "the body is not an array of Receipt") }
+        guard scan.objects.count == count else {
+            throw Mismatch(explanation: "the body holds \(scan.objects.count) receipts for \(count) events")
         }
         var receipts: [ConductorReceipt] = []
         receipts.reserveCapacity(count)
-        for index in 0..<found {
-            receipts.append(try receipt(Field(json_array_get(root, index), path: "[\(index)]").object()))
+        for (index, fields) in scan.objects.enumerated() {
+            let path = "[\(index)]"
+            guard let fields else { throw Mismatch(explanation: "\(path) is not a JSON object") }
+            receipts.append(try receipt(Object(fields: fields, path: path, names: receiptFields)))
         }
         return receipts
     }
 
     /// The `detail` or `message` string of an error body, when it is JSON with one.
     static func errorMessage(_ body: [UInt8]) -> String? {
-        guard let root = try? parse(body, expecting: "") else { return nil }
-        defer { json_decref(root) }
-        guard cjansson_type(root) == JSON_OBJECT else { return nil }
-        for key in ["detail", "message"] {
-            if let value = json_object_get(root, key), cjansson_type(value) == JSON_STRING {
-                return String(cString: json_string_value(value))
-            }
+        guard let scan = try? RESTJSONScan.scan(body, wanted: errorFields), scan.shape == .object,
+              let fields = scan.objects.first ?? nil else { return nil }
+        for value in fields {
+            if case .string(let text)? = value { return text }
         }
         return nil
     }
 
     /// Whether the body parses as JSON at all.
     static func isJSON(_ body: [UInt8]) -> Bool {
-        guard let root = try? parse(body, expecting: "") else { return false }
-        json_decref(root)
-        return true
+        (try? RESTJSONScan.scan(body, wanted: [])) != nil
     }
 
-    private static func receipt(_ object: Field) throws(Mismatch) -> ConductorReceipt {
-        ConductorReceipt(eventHash: try object.field("event_hash").string(), epoch: try object.field("epoch").int32())
+    private static func receipt(_ object: Object) throws(Mismatch) -> ConductorReceipt {
+        ConductorReceipt(eventHash: try object.string(0), epoch: try object.int32(1))
     }
 
-    private static func parse(_ body: [UInt8], expecting: String) throws(Mismatch) -> UnsafeMutablePointer<json_t> {
-        var error = json_error_t()
-        let root = body.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { json_loadb($0.baseAddress, $0.count, 0, &error) }
+    private static func parse(_ body: [UInt8], wanted: [[UInt8]], expecting: String) throws(Mismatch) -> RESTJSONScan {
+        do {
+            return try RESTJSONScan.scan(body, wanted: wanted)
+        } catch {
+            throw Mismatch(explanation: "the body is not JSON (\(error.reason), at byte \(error.position)); expected \(expecting)")
         }
-        guard let root else {
-            let reason = withUnsafeBytes(of: error.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw Mismatch(explanation: "the body is not JSON (\(reason), at byte \(error.position)); expected \(expecting)")
-        }
-        return root
     }
 
-    /// A value inside a parsed body, with its path for error messages (borrowed: the root owns it).
-    /// The path is joined only for a message: a call that reads five fields makes no strings.
-    private struct Field {
-        let value: UnsafeMutablePointer<json_t>?
-        private let parent: String
-        private let name: String?
+    /// The wanted fields of one object, with its path for error messages. The path of a field is
+    /// joined only for a message: a call that reads five fields makes no strings.
+    private struct Object {
+        let fields: [RESTJSONScan.Value?]
+        let path: String
+        let names: [[UInt8]]
 
-        init(_ value: UnsafeMutablePointer<json_t>?, path: String) {
-            self.value = value
-            parent = path
-            name = nil
+        init(fields: [RESTJSONScan.Value?], path: String, names: [[UInt8]]) {
+            self.fields = fields
+            self.path = path
+            self.names = names
         }
 
-        private init(_ value: UnsafeMutablePointer<json_t>?, parent: String, name: String) {
-            self.value = value
-            self.parent = parent
-            self.name = name
+        /// The top-level object of a scan.
+        init(only scan: RESTJSONScan, path: String) throws(Mismatch) {
+            guard scan.shape == .object, let fields = scan.objects.first ?? nil else {
+                throw Mismatch(explanation: "\(path) is not a JSON object")
+            }
+            self.init(fields: fields, path: path, names: scan.wantedNames)
         }
 
-        private var path: String { name.map { parent + "." + $0 } ?? parent }
+        private func mismatch(_ index: Int, _ problem: String) -> Mismatch {
+            Mismatch(explanation: "\(path).\(String(decoding: names[index], as: UTF8.self))\(problem)")
+        }
 
         /// Missing and `null` read as the default.
-        private var isAbsent: Bool { value == nil || cjansson_type(value) == JSON_NULL }
-
-        func object() throws(Mismatch) -> Field {
-            guard cjansson_type(value) == JSON_OBJECT else { throw Mismatch(explanation: "\(path) is not a JSON object") }
-            return self
+        func string(_ index: Int) throws(Mismatch) -> String {
+            switch fields[index] {
+            case nil, .null?: return ""
+            case .string(let text)?: return text
+            default: throw mismatch(index, " is not a string")
+            }
         }
 
-        func field(_ name: String) -> Field {
-            Field(json_object_get(value, name), parent: path, name: name)
-        }
-
-        func string() throws(Mismatch) -> String {
-            if isAbsent { return "" }
-            guard cjansson_type(value) == JSON_STRING else { throw Mismatch(explanation: "\(path) is not a string") }
-            let bytes = UnsafeRawBufferPointer(start: json_string_value(value), count: json_string_length(value))
-            return String(decoding: bytes, as: UTF8.self)
-        }
-
-        func bool() throws(Mismatch) -> Bool {
-            if isAbsent { return false }
-            guard (cjansson_type(value) == JSON_TRUE || cjansson_type(value) == JSON_FALSE) else { throw Mismatch(explanation: "\(path) is not a boolean") }
-            return cjansson_type(value) == JSON_TRUE
+        func bool(_ index: Int) throws(Mismatch) -> Bool {
+            switch fields[index] {
+            case nil, .null?: return false
+            case .bool(let value)?: return value
+            default: throw mismatch(index, " is not a boolean")
+            }
         }
 
         /// An int32 from a JSON integer, an integral real, or a numeric string (proto3 JSON).
-        func int32() throws(Mismatch) -> Int32 {
-            if isAbsent { return 0 }
+        func int32(_ index: Int) throws(Mismatch) -> Int32 {
             let wide: Int64?
-            if cjansson_type(value) == JSON_INTEGER {
-                wide = Int64(json_integer_value(value))
-            } else if cjansson_type(value) == JSON_REAL {
-                let real = json_real_value(value)
-                wide = real.rounded() == real && abs(real) < 1e18 ? Int64(real) : nil
-            } else if cjansson_type(value) == JSON_STRING {
-                wide = Int64(String(cString: json_string_value(value)))
-            } else {
-                throw Mismatch(explanation: "\(path) is not an integer")
+            switch fields[index] {
+            case nil, .null?: return 0
+            case .number(let text)?: wide = Int64(text) ?? Double(text).flatMap(Self.integral)
+            case .string(let text)?: wide = Int64(text)
+            default: throw mismatch(index, " is not an integer")
             }
-            guard let wide else { throw Mismatch(explanation: "\(path) is not an integral number") }
-            guard let narrow = Int32(exactly: wide) else { throw Mismatch(explanation: "\(path) = \(wide) is out of the int32 range") }
+            guard let wide else { throw mismatch(index, " is not an integral number") }
+            guard let narrow = Int32(exactly: wide) else { throw mismatch(index, " = \(wide) is out of the int32 range") }
             return narrow
+        }
+
+        private static func integral(_ real: Double) -> Int64? {
+            real.rounded() == real && abs(real) < 1e18 ? Int64(real) : nil
         }
     }
 }
