@@ -4,11 +4,12 @@
 #   frames    the gRPC length-prefixed message decoder, fed in input-sized pieces
 #   response  status interpretation: headers, trailers, reset codes and body
 #   messages  every protobuf-c response decoder
+#   json      the REST contract's JSON readers (yajl's event parser and what keeps the fields)
 #   server    the fuzzer plays the server: a real connection on the real loop over a unix socket,
 #             three calls in flight, the server's frames generated from the input (corpus:
 #             Fuzz/corpus-server); every call must end once the server hangs up
 #
-#   Scripts/fuzz.sh [SECONDS] [DECODER...]    default 600 s (10 minutes) for each of the four
+#   Scripts/fuzz.sh [SECONDS] [DECODER...]    default 600 s (10 minutes) for each of the five
 #
 # New interesting inputs go to Fuzz/corpus-new/DECODER/ and logs to Fuzz/corpus-new/DECODER.log
 # (not committed); crashes to Fuzz/crashes/.
@@ -21,7 +22,7 @@ cd "$ROOT"
 seconds=${1:-600}
 shift || true
 decoders=("$@")
-[ ${#decoders[@]} -eq 0 ] && decoders=(frames response messages server)
+[ ${#decoders[@]} -eq 0 ] && decoders=(frames response messages json server)
 corpus_of() { if [ "$1" = server ]; then echo Fuzz/corpus-server; else echo Fuzz/corpus; fi; }
 build_log=$(mktemp)
 if ! swift build --product conductor-fuzz --scratch-path .build-fuzz \
@@ -60,7 +61,7 @@ for decoder in "${decoders[@]}"; do
   count=$(.venv/bin/python - "$decoder" "$merged" "$corpus" <<'PY'
 import hashlib, os, sys
 decoder, folder, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
-selector = ["frames", "response", "messages", "server"].index(decoder)  # server ignores its first byte
+selector = ["frames", "response", "messages", "json", "server"].index(decoder)  # server ignores its first byte
 added = 0
 for name in sorted(os.listdir(folder)):
     data = open(os.path.join(folder, name), "rb").read()

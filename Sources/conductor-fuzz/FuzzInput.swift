@@ -5,15 +5,15 @@ import GRPCWire
 import Glibc
 #endif
 
-/// The targets under test. A fuzz input's first byte selects one of the three decoders, unless
+/// The targets under test. A fuzz input's first byte selects one of the four decoders, unless
 /// `CONDUCTOR_FUZZ_DECODER` pins a single target (then the first byte is skipped, so one corpus
 /// serves every run). `server` (the fuzzer plays the server, see ``ServerPlay``) runs only pinned:
 /// its corpus is `Fuzz/corpus-server`.
 enum FuzzDecoder: String, CaseIterable {
-    case frames, response, messages, server
+    case frames, response, messages, json, server
 
     /// The targets a first byte chooses among (its value modulo their count).
-    static let bySelector: [FuzzDecoder] = [.frames, .response, .messages]
+    static let bySelector: [FuzzDecoder] = [.frames, .response, .messages, .json]
 
     /// The decoder pinned by `CONDUCTOR_FUZZ_DECODER`, or nil to choose by first byte.
     static let pinned: FuzzDecoder? = {
@@ -37,6 +37,7 @@ enum FuzzInput {
         case .frames: decodeFrames(input)
         case .response: interpretResponse(input)
         case .messages: decodeMessages(input)
+        case .json: decodeJSON(input)
         case .server: ServerPlay.run(input)
         }
     }
@@ -81,6 +82,17 @@ enum FuzzInput {
         _ = try? ConductorProtobufCodec.decodeReceiptBatch(input)
         _ = try? ConductorProtobufCodec.decodeHealthCheck(input)
         _ = try? ConductorProtobufCodec.decodeStandardHealthCheck(input)
+    }
+}
+
+extension FuzzInput {
+    /// The REST contract's JSON readers on the same bytes (a REST conductor's answer).
+    fileprivate static func decodeJSON(_ input: [UInt8]) {
+        _ = try? RESTJSON.decodeDayProof(input)
+        _ = try? RESTJSON.decodeReceipt(input)
+        _ = try? RESTJSON.decodeReceipts(input, count: input.count % 4)
+        _ = RESTJSON.errorMessage(input)
+        _ = RESTJSON.isJSON(input)
     }
 }
 

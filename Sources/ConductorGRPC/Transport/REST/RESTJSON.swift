@@ -8,19 +8,20 @@ import Glibc
 /// The REST contract's JSON bodies (conductor-rest-contract.md, "JSON bodies"), with yajl:
 /// proto field names, `payload` as padded standard base64; on read, unknown fields are ignored,
 /// a missing or null field takes the proto3 default, and integers may be numbers or numeric strings.
-enum RESTJSON {
+/// (Package access: the fuzz target reads server answers with it.)
+package enum RESTJSON {
     /// A body that does not match the contract; `explanation` names the field.
-    struct Mismatch: Error {
-        var explanation: String
+    package struct Mismatch: Error {
+        package var explanation: String
     }
 
     // MARK: Writing
 
-    static func encode(_ event: ConductorEvent) -> [UInt8] {
+    package static func encode(_ event: ConductorEvent) -> [UInt8] {
         generate { writeEvent(event, to: $0) }
     }
 
-    static func encode(batch events: [ConductorEvent]) -> [UInt8] {
+    package static func encode(batch events: [ConductorEvent]) -> [UInt8] {
         generate { generator in
             yajl_gen_array_open(generator)
             for event in events { writeEvent(event, to: generator) }
@@ -75,7 +76,7 @@ enum RESTJSON {
     private static let receiptFields = ["event_hash", "epoch"].map { Array($0.utf8) }
     private static let errorFields = ["detail", "message"].map { Array($0.utf8) }
 
-    static func decodeDayProof(_ body: [UInt8]) throws(Mismatch) -> DayProof {
+    package static func decodeDayProof(_ body: [UInt8]) throws(Mismatch) -> DayProof {
         let scan = try parse(body, wanted: dayProofFields, expecting: "a DayProof object")
         let object = try Object(only: scan, path: "DayProof")
         return DayProof(
@@ -83,12 +84,12 @@ enum RESTJSON {
             canonical: try object.bool(3), source: try object.string(4))
     }
 
-    static func decodeReceipt(_ body: [UInt8]) throws(Mismatch) -> ConductorReceipt {
+    package static func decodeReceipt(_ body: [UInt8]) throws(Mismatch) -> ConductorReceipt {
         let scan = try parse(body, wanted: receiptFields, expecting: "a Receipt object")
         return try receipt(Object(only: scan, path: "Receipt"))
     }
 
-    static func decodeReceipts(_ body: [UInt8], count: Int) throws(Mismatch) -> [ConductorReceipt] {
+    package static func decodeReceipts(_ body: [UInt8], count: Int) throws(Mismatch) -> [ConductorReceipt] {
         let scan = try parse(body, wanted: receiptFields, expecting: "an array of Receipt")
         guard scan.shape == .array else { throw Mismatch(explanation: "the body is not an array of Receipt") }
         guard scan.objects.count == count else {
@@ -105,7 +106,7 @@ enum RESTJSON {
     }
 
     /// The `detail` or `message` string of an error body, when it is JSON with one.
-    static func errorMessage(_ body: [UInt8]) -> String? {
+    package static func errorMessage(_ body: [UInt8]) -> String? {
         guard let scan = try? RESTJSONScan.scan(body, wanted: errorFields), scan.shape == .object,
               let fields = scan.objects.first ?? nil else { return nil }
         for value in fields {
@@ -115,7 +116,7 @@ enum RESTJSON {
     }
 
     /// Whether the body parses as JSON at all.
-    static func isJSON(_ body: [UInt8]) -> Bool {
+    package static func isJSON(_ body: [UInt8]) -> Bool {
         (try? RESTJSONScan.scan(body, wanted: [])) != nil
     }
 
