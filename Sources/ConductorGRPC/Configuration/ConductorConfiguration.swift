@@ -15,10 +15,11 @@ public struct ConductorConfiguration: Sendable, Hashable {
     public enum WireProtocol: String, Sendable, Hashable {
         /// gRPC over HTTP/2 (nghttp2): the conductor's `ConductorBridge` service.
         case grpc
-        /// The conductor's REST routes with JSON, over HTTP/1.1 keep-alive, or HTTP/2 when an
-        /// `https://` server offers it (libcurl). Over `http://` each connection carries one request
-        /// at a time, so ``maxConnectionsPerEndpoint`` bounds the requests in flight per endpoint:
-        /// `CONDUCTOR_PROTOCOL=http` raises its default to ``restMaxConnectionsPerEndpoint``.
+        /// The conductor's REST routes with JSON, over HTTP/1.1 keep-alive (libcurl), or HTTP/2 on
+        /// the client's own HTTP/2 transport when an `https://` server offers it. Over HTTP/1.1
+        /// each connection carries one request at a time, so ``maxConnectionsPerEndpoint`` bounds
+        /// the requests in flight per endpoint: `CONDUCTOR_PROTOCOL=http` raises its default to
+        /// ``restMaxConnectionsPerEndpoint``.
         case http
     }
 
