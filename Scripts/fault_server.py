@@ -19,6 +19,7 @@ Modes (`--mode`):
   http-<N>                  `:status N` (e.g. 503, 404, 431), text body, END_STREAM, no grpc-status
   content-type-html         `:status 200`, content-type text/html, an HTML body, END_STREAM
   invalid-protobuf          one well-framed message whose bytes are not valid protobuf, grpc-status 0
+  informational-first       a `103 Early Hints` header block, then the correct response
   never-ends                HEADERS, then nothing (the stream stays open, PINGs are still answered)
   endless-data              HEADERS, then 1 MiB messages forever, as fast as flow control allows,
                             until the client resets the stream
@@ -95,7 +96,7 @@ CONNECTION_MODES = {"settings-then-silence", "silent", "not-http2", "garbage"}
 STREAM_MODES = {"ok", "goaway-midstream", "goaway-refuse", "truncated-message", "prefix-2gib",
                 "compressed-no-encoding", "no-grpc-status", "content-type-html", "invalid-protobuf",
                 "never-ends", "endless-data", "huge-headers", "huge-trailers", "big-headers-and-trailers",
-                "trailers-then-rst-no-error", "record", "unadvertised-limit-100"}
+                "trailers-then-rst-no-error", "record", "unadvertised-limit-100", "informational-first"}
 ENFORCED_LIMIT = 100
 
 
@@ -515,6 +516,11 @@ class Connection:
         elif mode == "endless-data":
             self.send_headers(request, GRPC_HEADERS)
             self.spawn(self.send_forever(request))
+        elif mode == "informational-first":
+            self.send_headers(request, [(b":status", b"103"), (b"link", b"</proof.css>; rel=preload")])
+            self.send_headers(request, GRPC_HEADERS)
+            self.send_data(request, frame(message))
+            self.send_headers(request, OK_TRAILERS, end_stream=True)
         elif mode == "huge-headers":
             self.send_headers(request, GRPC_HEADERS + filler_headers(64))
             self.send_data(request, frame(message))

@@ -558,6 +558,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="ask for a client certificate and verify it against these CA certificates")
     add("--http1-only", action="store_true",
         help="TLS: ALPN offers only http/1.1 (a server without HTTP/2)")
+    add("--no-alpn", action="store_true",
+        help="TLS: no ALPN at all (an older TLS terminator: the client must assume HTTP/1.1)")
     add("--require-client-cert", action="store_true",
         help="refuse a TLS handshake without a valid client certificate (needs --tls-client-ca)")
     add("--protos", type=Path, default=ROOT / "Protos", help="directory of the .proto files")
@@ -771,6 +773,8 @@ def hypercorn_config(args, sockets: list[socket.socket]) -> HypercornConfig:
             config.verify_mode = ssl.CERT_REQUIRED if args.require_client_cert else ssl.CERT_OPTIONAL
         if args.http1_only:
             config.alpn_protocols = ["http/1.1"]
+        if args.no_alpn:
+            config.alpn_protocols = []
         config.create_ssl_context()  # fails now, before LISTENING, on a bad certificate or key
     return config
 

@@ -77,6 +77,19 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
     return 0;
 }
 
+/* Whether the only header block recorded is an informational (1xx) response, such as 103 Early
+   Hints: the final response follows on the same stream (RFC 9110, 15.2). */
+static bool is_informational(const h2shim_call *call) {
+    const header_record *records = (const header_record *)call->header_records.data;
+    size_t count = call->header_records.len / sizeof(header_record);
+    for (size_t i = 0; i < count; i++) {
+        if (records[i].name_len == 7 && memcmp(call->header_bytes.data + records[i].name_offset, ":status", 7) == 0) {
+            return records[i].value_len == 3 && call->header_bytes.data[records[i].value_offset] == '1';
+        }
+    }
+    return false;
+}
+
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) {
     h2shim_conn *conn = user_data;
     switch (frame->hd.type) {
@@ -85,7 +98,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         h2shim_call *call = call_for(session, frame->hd.stream_id);
         if (!call) break;
         if (frame->hd.type == NGHTTP2_HEADERS) {
-            if (!call->headers_done) {
+            if (!call->headers_done && is_informational(call)) {
+                call->header_records.len = 0; /* a final response follows: it is the headers */
+                call->header_bytes.len = 0;
+            } else if (!call->headers_done) {
                 call->headers_done = true;
                 call->initial_header_count = call->header_records.len / sizeof(header_record);
             }

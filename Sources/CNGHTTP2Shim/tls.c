@@ -211,8 +211,10 @@ int tls_handshake(h2shim_conn *conn) {
         const unsigned char *protocol = NULL;
         unsigned int length = 0;
         SSL_get0_alpn_selected(conn->ssl, &protocol, &length);
-        if (conn->options.offer_http1 && length == 8 && memcmp(protocol, "http/1.1", 8) == 0) {
-            snprintf(conn->last_error, sizeof conn->last_error, "TLS server %s chose HTTP/1.1 (ALPN)", conn->peer_label);
+        /* A server that answers no ALPN at all speaks HTTP/1.1 (RFC 7301: it did not negotiate). */
+        if (conn->options.offer_http1 && (length == 0 || (length == 8 && memcmp(protocol, "http/1.1", 8) == 0))) {
+            snprintf(conn->last_error, sizeof conn->last_error, "TLS server %s chose HTTP/1.1 (ALPN %s)", conn->peer_label,
+                     length ? "http/1.1" : "not negotiated");
             conn->on_event(conn->context, H2SHIM_EVENT_HTTP1_SELECTED, 0, conn->last_error);
             return -1;
         }

@@ -20,7 +20,6 @@ struct rest_target {
     atomic_int refs;
     char *base_url;                    /* owned copies; NULL: not set */
     char *ca_file, *cert_file, *key_file, *unix_socket;
-    bool https;
     struct curl_slist *get_headers;    /* accept, user-agent, no Expect */
     struct curl_slist *post_headers;   /* the same and content-type */
     struct curl_slist *connect_to_list;

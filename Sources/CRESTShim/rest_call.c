@@ -122,7 +122,6 @@ bool rest_call_configure(rest_call *call, CURL *easy) {
     call->error[0] = '\0';
     struct curl_slist *fixed = r->post ? target->post_headers : target->get_headers;
     if (r->metadata && !call->header_list && !(call->header_list = headers_with_metadata(fixed, r))) return false;
-    bool https = target->https;
     bool ok = rest_curl.easy_setopt(easy, CURLOPT_URL, call->url) == CURLE_OK
         && rest_curl.easy_setopt(easy, CURLOPT_PRIVATE, call) == CURLE_OK
         && rest_curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, call->error) == CURLE_OK
@@ -134,9 +133,8 @@ bool rest_call_configure(rest_call *call, CURL *easy) {
         && rest_curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, receive) == CURLE_OK
         && rest_curl.easy_setopt(easy, CURLOPT_WRITEDATA, call) == CURLE_OK
         && rest_curl.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "gzip") == CURLE_OK
-        && rest_curl.easy_setopt(easy, CURLOPT_HTTP_VERSION, https ? (long)CURL_HTTP_VERSION_2TLS : (long)CURL_HTTP_VERSION_1_1) == CURLE_OK
-        /* HTTP/2: wait for the connection being set up rather than open one per concurrent request. */
-        && rest_curl.easy_setopt(easy, CURLOPT_PIPEWAIT, https ? 1L : 0L) == CURLE_OK
+        /* HTTP/1.1 only: h2 goes on the client's own HTTP/2 transport (RESTHTTP2Connection). */
+        && rest_curl.easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) == CURLE_OK
         && rest_curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, (long)r->timeout_ms) == CURLE_OK;
     if (ok && r->post) {
         ok = rest_curl.easy_setopt(easy, CURLOPT_POST, 1L) == CURLE_OK
@@ -205,10 +203,7 @@ void rest_call_finish(rest_call *call, CURL *easy, CURLcode code) {
     }
     result.detail = "";
     if (!call->request.connect_only) {
-        long version = 0;
         rest_curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &result.status);
-        rest_curl.easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
-        result.http_version = version == CURL_HTTP_VERSION_2_0 ? 2 : 1;
         result.body = call->body;
         result.body_len = call->body_len;
         if (result.status < 200 || result.status >= 300) { /* what an error's mapping reads */

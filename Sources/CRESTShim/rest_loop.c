@@ -135,7 +135,7 @@ static void start(rest_loop *loop, rest_call *call) {
     link_active(loop, call);
 }
 
-/* Removing a transfer from the multi closes its HTTP/1.1 connection or resets its HTTP/2 stream. */
+/* Removing a transfer from the multi closes its HTTP/1.1 connection. */
 static void end_transfer(rest_loop *loop, rest_call *call, CURLcode code, bool cancelled) {
     CURL *easy = call->easy;
     call->easy = NULL;

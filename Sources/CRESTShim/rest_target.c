@@ -52,7 +52,6 @@ rest_target *rest_target_create(const char *base_url, const char *user_agent, co
     target->cert_file = copy_string(cert_file);
     target->key_file = copy_string(key_file);
     target->unix_socket = copy_string(unix_socket);
-    target->https = strncmp(base_url, "https:", 6) == 0;
 
     const char *agent = user_agent ? user_agent : "";
     size_t line_len = strlen("user-agent: ") + strlen(agent) + 1;

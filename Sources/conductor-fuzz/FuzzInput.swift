@@ -92,7 +92,7 @@ extension FuzzInput {
         _ = try? RESTJSON.decodeReceipt(input)
         _ = try? RESTJSON.decodeReceipts(input, count: input.count % 4)
         _ = RESTJSON.errorMessage(input)
-        _ = RESTJSON.isJSON(input)
+        _ = RESTJSON.isJSONObjectOrArray(input)
     }
 }
 

@@ -197,6 +197,15 @@ import Testing
         #expect(error?.message == "response content-type \"text/html; charset=utf-8\" is not gRPC")
     }
 
+    /// An informational (1xx) header block before the response is not the response's headers.
+    @Test func anInformationalResponseBeforeTheAnswerIsSkipped() async throws {
+        let server = try await FaultServer.start(mode: "informational-first")
+        let client = try hostileClient(server)
+        #expect(try await client.dayProof(7).proof == "proof-of-day-7")
+        #expect(try await client.health() == .serving)
+        await client.shutdown()
+    }
+
     @Test func invalidProtobufInAWellFramedMessageIsInternal() async throws {
         let error = try await expectFault("invalid-protobuf", .internalError)
         #expect(error?.message == "the response is not a valid chorus.DayProofResponse message")

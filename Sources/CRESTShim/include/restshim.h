@@ -2,8 +2,8 @@
  * per client.
  *
  * A request is handed over from any thread (rest_call_start) and completes once, on the loop
- * thread, through its completion function. Connections (HTTP/1.1 keep-alive or HTTP/2 over TLS)
- * live in the loop's connection cache and are reused by later requests to the same origin with the
+ * thread, through its completion function. Connections (HTTP/1.1 keep-alive, cleartext or TLS;
+ * HTTP/2 runs on the client's own HTTP/2 transport) live in the loop's connection cache and are reused by later requests to the same origin with the
  * same TLS settings; closing the loop closes them. See docs/architecture.md, "The REST transport",
  * for why libcurl.
  */
@@ -31,7 +31,6 @@ typedef enum rest_outcome {
 typedef struct rest_result {
     rest_outcome outcome;
     long status;                /* the HTTP status; 0 without a response */
-    int http_version;           /* 1 or 2; 0 without a response */
     const char *detail;         /* why it failed (libcurl's message), "" when complete */
     const uint8_t *body;
     size_t body_len;

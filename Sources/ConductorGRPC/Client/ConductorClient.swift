@@ -38,15 +38,16 @@ public final class ConductorClient: ConductorService {
     public let outbox: ConductorOutbox?
     let coalescer: SubmitCoalescer?
     /// The executor of the event-loop thread that sends and receives this client's calls: the
-    /// process-wide gRPC loop, or the REST client's own loop (nil only for a test transport).
+    /// process-wide HTTP/2 loop (gRPC, and REST when every endpoint is `https://`), or a REST
+    /// client's own libcurl loop (nil only for a test transport).
     ///
     /// Code that runs on it (`withTaskExecutorPreference(client.loopExecutor) { … }`) submits its
     /// calls and is resumed with their answers on that one thread: two thread hand-overs per call
     /// fewer, which lowers both latency and CPU per call (see Benchmarks/README.md). The loop
     /// serves every connection, so everything such code does between calls delays their I/O:
     /// use it for callers that do little between calls and never block the thread. A REST
-    /// client's loop ends with ``shutdown()``; tasks that still prefer it then run on the global
-    /// executor.
+    /// client's libcurl loop ends with ``shutdown()``; tasks that still prefer it then run on the
+    /// global executor.
     public let loopExecutor: (any TaskExecutor)?
 
     /// Creates a client. Connections open lazily, on the first call.

@@ -48,6 +48,11 @@ import Testing
         #expect(explanation(#"{"day_number":"x"}"#)?.contains("DayProof.day_number is not an integral number") == true)
         #expect(explanation(#"{"day_number":2.5}"#)?.contains("DayProof.day_number is not an integral number") == true)
         #expect(explanation(#"{"day_number":4294967296}"#)?.contains("DayProof.day_number = 4294967296 is out of the int32 range") == true)
+        #expect(explanation(#"{"day_number":99999999999999999999}"#) == "DayProof.day_number = 99999999999999999999 is out of the int32 range")
+        #expect(explanation(#"{"day_number":1e400}"#) == "DayProof.day_number = 1e400 is out of the int32 range")
+        #expect(explanation(#"{"day_number":"1e2"}"#) == "DayProof.day_number is not an integral number")
+        #expect(explanation(#"{"day_number":1,"proof":"ab"#) == "the body is not JSON (parse error: premature EOF, at byte 27); expected a DayProof object")
+        #expect(explanation("") == "the body is not JSON (parse error: premature EOF, at byte 0); expected a DayProof object")
         #expect(explanation(#"{"canonical":"yes"}"#)?.contains("DayProof.canonical is not a boolean") == true)
         #expect(explanation(#"{"proof":7}"#)?.contains("DayProof.proof is not a string") == true)
         #expect(explanation(#"[1]"#)?.contains("DayProof is not a JSON object") == true)
@@ -93,6 +98,9 @@ import Testing
         }
         #expect(RESTJSON.errorMessage(bytes(#"{"message":"m","nested":{"detail":"no"}}"#)) == "m")
         #expect(RESTJSON.errorMessage(bytes(#"{"detail":"d","message":"m"}"#)) == "d")
-        #expect(!RESTJSON.isJSON(bytes(#"{"a":1"#)) && !RESTJSON.isJSON(bytes(#"{"a":1} x"#)))
+        #expect(!RESTJSON.isJSONObjectOrArray(bytes(#"{"a":1"#)) && !RESTJSON.isJSONObjectOrArray(bytes(#"{"a":1} x"#)))
+        #expect(RESTJSON.isJSONObjectOrArray(bytes(#" {"detail":"no proof"} "#)) && RESTJSON.isJSONObjectOrArray(bytes("[]")))
+        #expect(!RESTJSON.isJSONObjectOrArray(bytes(#""Not Found""#)) && !RESTJSON.isJSONObjectOrArray(bytes("null")),
+                "a bare scalar is not a conductor's answer")
     }
 }

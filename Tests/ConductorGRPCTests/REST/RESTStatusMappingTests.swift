@@ -5,8 +5,7 @@ import Testing
 /// Every row of conductor-rest-contract.md's status table, through the same translation a call uses.
 @Suite struct RESTStatusMappingTests {
     private func response(_ status: Int, body: String = "", retryAfter: String? = nil, location: String? = nil) -> RESTResponse {
-        RESTResponse(outcome: .complete, status: status, httpVersion: 1, body: Array(body.utf8),
-                              retryAfter: retryAfter, location: location)
+        RESTResponse(outcome: .complete, status: status, body: Array(body.utf8), retryAfter: retryAfter, location: location)
     }
 
     private func mapped(_ status: Int, _ method: ConductorMethod = .submitEvent, body: String = "",

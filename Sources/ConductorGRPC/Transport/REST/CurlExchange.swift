@@ -161,7 +161,6 @@ extension RESTResponse {
         default: outcome = .connectionLost
         }
         status = result.status
-        httpVersion = Int(result.http_version)
         detail = result.detail.map { String(cString: $0) } ?? ""
         if let bytes = result.body, result.body_len > 0 {
             body = Array(UnsafeBufferPointer(start: bytes, count: result.body_len))

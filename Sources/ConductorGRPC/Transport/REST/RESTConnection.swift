@@ -1,15 +1,16 @@
 import GRPCWire
 import LockedState
 
-/// One pool connection of the REST transport (see ``RESTTransport``): translates each exchange
-/// (``RESTTranslation``), runs it through libcurl, and reports its lifecycle to the pool.
+/// One HTTP/1.1 pool connection of the REST transport (see ``RESTTransport``): translates each
+/// exchange (``RESTTranslation``), runs it through libcurl, and reports its lifecycle to the pool.
+/// It carries one request at a time: over `http://`, and over `https://` once the server picked
+/// HTTP/1.1 by ALPN (``RESTHTTP2Connection`` makes it then).
 final class RESTConnection: TransportConnection {
     private struct State {
         var accepting = true
         var ready = false
         var closed = false
         var aborted = false
-        var answeredOverHTTP1 = false
         var nextID = 0
         var exchanges: [Int: CurlExchange] = [:]
         var probe: CurlExchange?
@@ -22,8 +23,6 @@ final class RESTConnection: TransportConnection {
         }
     }
 
-    /// Streams allowed before the server showed which protocol it speaks.
-    private static let streamsOverTLS: UInt32 = 100
     private static let userAgent = "\(ConductorClient.userAgent) (REST; libcurl)"
 
     private let origin: RESTOrigin
@@ -62,7 +61,7 @@ final class RESTConnection: TransportConnection {
                 return true
             }
             if ready {
-                onEvent(.ready(maxConcurrentStreams: origin.usesTLS ? Self.streamsOverTLS : 1))
+                onEvent(.ready(maxConcurrentStreams: 1))
             } else {
                 close(reason: "cannot connect to \(origin.description): \(response.detail)", orderly: false)
             }
@@ -91,16 +90,10 @@ final class RESTConnection: TransportConnection {
                                            maximumResponseBytes: RESTTranslation.jsonAllowance(forMaximumResponseBytes: maximumResponseBytes),
                                            freshConnection: outgoing.post && writesOnFreshConnections)
         let response = await exchange.run(request, to: target, on: loop)
-        let (aborted, closes, downgraded) = state.withLock { state -> (Bool, Bool, Bool) in
+        let (aborted, closes) = state.withLock { state -> (Bool, Bool) in
             state.exchanges[id] = nil
-            var downgraded = false
-            if response.outcome == .complete, response.httpVersion == 1, origin.usesTLS, !state.answeredOverHTTP1 {
-                state.answeredOverHTTP1 = true
-                downgraded = true
-            }
-            return (state.aborted, state.takeCloseIfDone(), downgraded)
+            return (state.aborted, state.takeCloseIfDone())
         }
-        if downgraded { onEvent(.settings(maxConcurrentStreams: 1)) }
         var result = RESTTranslation.answer(response, to: outgoing, origin: origin.description,
                                             maximumResponseBytes: maximumResponseBytes)
         if aborted, response.outcome == .cancelled, !Task.isCancelled {

@@ -115,9 +115,11 @@ package enum RESTJSON {
         return nil
     }
 
-    /// Whether the body parses as JSON at all.
-    package static func isJSON(_ body: [UInt8]) -> Bool {
-        (try? RESTJSONScan.scan(body, wanted: [])) != nil
+    /// Whether the body is a JSON object or array: what a conductor's answer is. A bare scalar
+    /// (`"Not Found"`, `null`) is JSON too, but not one a conductor sends.
+    package static func isJSONObjectOrArray(_ body: [UInt8]) -> Bool {
+        guard let scan = try? RESTJSONScan.scan(body, wanted: []) else { return false }
+        return scan.shape != .other
     }
 
     private static func receipt(_ object: Object) throws(Mismatch) -> ConductorReceipt {
@@ -176,20 +178,23 @@ package enum RESTJSON {
 
         /// An int32 from a JSON integer, an integral real, or a numeric string (proto3 JSON).
         func int32(_ index: Int) throws(Mismatch) -> Int32 {
-            let wide: Int64?
+            let text: String
             switch fields[index] {
             case nil, .null?: return 0
-            case .number(let text)?: wide = Int64(text) ?? Double(text).flatMap(Self.integral)
-            case .string(let text)?: wide = Int64(text)
+            case .number(let number)?: text = number
+            case .string(let number)?: text = number
             default: throw mismatch(index, " is not an integer")
             }
-            guard let wide else { throw mismatch(index, " is not an integral number") }
-            guard let narrow = Int32(exactly: wide) else { throw mismatch(index, " = \(wide) is out of the int32 range") }
+            if let wide = Int64(text) {
+                guard let narrow = Int32(exactly: wide) else { throw mismatch(index, " = \(wide) is out of the int32 range") }
+                return narrow
+            }
+            // A JSON number that is integral in another form (3.0, 1e2), or too large for 64 bits.
+            guard case .number? = fields[index], let real = Double(text), real.rounded() == real else {
+                throw mismatch(index, " is not an integral number")
+            }
+            guard let narrow = Int32(exactly: real) else { throw mismatch(index, " = \(text) is out of the int32 range") }
             return narrow
-        }
-
-        private static func integral(_ real: Double) -> Int64? {
-            real.rounded() == real && abs(real) < 1e18 ? Int64(real) : nil
         }
     }
 }

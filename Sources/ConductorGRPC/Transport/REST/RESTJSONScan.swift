@@ -56,12 +56,16 @@ final class RESTJSONScan {
         }
         defer { yajl_free(handle) }
         var status = body.withUnsafeBufferPointer { yajl_parse(handle, $0.baseAddress, $0.count) }
-        if status == yajl_status_ok { status = yajl_complete_parse(handle) }
+        var position = Int(yajl_get_bytes_consumed(handle))
+        if status == yajl_status_ok {
+            status = yajl_complete_parse(handle)
+            position = body.count // the body ended too early (its count is not in yajl's)
+        }
         guard status == yajl_status_ok else {
             let message = yajl_get_error(handle, 0, nil, 0)
             defer { yajl_free_error(handle, message) }
             let reason = message.map { String(cString: $0) } ?? "malformed"
-            throw Malformed(reason: reason.withoutTrailingPunctuation, position: Int(yajl_get_bytes_consumed(handle)))
+            throw Malformed(reason: reason.withoutTrailingPunctuation, position: position)
         }
         return scan
     }

@@ -8,7 +8,6 @@ struct RESTResponse: Sendable {
     }
     var outcome: Outcome
     var status = 0
-    var httpVersion = 0
     var detail = ""
     var body: [UInt8] = []
     var retryAfter: String?
@@ -34,7 +33,7 @@ extension RESTResponse {
     }
 
     private static func answer(_ result: HTTP2StreamResult, allowance: Int) -> RESTResponse {
-        var response = RESTResponse(outcome: .complete, httpVersion: 2)
+        var response = RESTResponse(outcome: .complete)
         var encoding: String?
         for (name, value) in result.headers {
             switch name {
@@ -45,19 +44,18 @@ extension RESTResponse {
             default: break
             }
         }
-        switch encoding {
-        case nil, "identity":
+        // Only gzip was asked for. Another coding is passed on as it came (as libcurl does): the
+        // translation then finds a body that is not the contract's JSON, and says so.
+        guard encoding == "gzip", !result.body.isEmpty else {
             response.body = result.body
-        case "gzip":
-            do {
-                response.body = try GRPCCompression.gzip.decompress(result.body, limit: allowance)
-            } catch .tooLarge {
-                return RESTResponse(outcome: .responseTooLarge, detail: "the decoded answer passed the receive limit")
-            } catch {
-                return RESTResponse(outcome: .connectionLost, detail: "the gzip answer cannot be decoded")
-            }
-        case let other?:
-            return RESTResponse(outcome: .connectionLost, detail: "the answer's content-encoding \(other) was not asked for")
+            return response
+        }
+        do {
+            response.body = try GRPCCompression.gzip.decompress(result.body, limit: allowance)
+        } catch .tooLarge {
+            return RESTResponse(outcome: .responseTooLarge, detail: "the decoded answer passed the receive limit")
+        } catch {
+            return RESTResponse(outcome: .connectionLost, detail: "the gzip answer cannot be decoded")
         }
         return response
     }

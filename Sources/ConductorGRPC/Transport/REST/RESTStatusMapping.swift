@@ -28,7 +28,7 @@ struct RESTStatusMapping {
         case 400, 422: code = .invalidArgument
         case 401: code = .unauthenticated
         case 403: code = .permissionDenied
-        case 404 where method == .getDayProof && RESTJSON.isJSON(response.body): code = .notFound
+        case 404 where method == .getDayProof && RESTJSON.isJSONObjectOrArray(response.body): code = .notFound
         case 404, 405, 501: code = .unimplemented
         case 408, 502, 503, 504: code = .unavailable
         case 409: code = .aborted

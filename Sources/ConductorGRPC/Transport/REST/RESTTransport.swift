@@ -6,10 +6,10 @@ import GRPCWire
 ///
 /// A libcurl pool connection is a lane to one endpoint: it becomes ready once a probe connected
 /// (TCP, and TLS with the configured certificates), so unreachable endpoints fail in the pool's
-/// connection backoff and open its breaker exactly as gRPC endpoints do. Its stream limit is 1 on
-/// `http://` (one HTTP/1.1 request per keep-alive connection: the pool opens up to
-/// `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`) and 100 on `https://` until a response shows HTTP/1.1.
-/// The sockets themselves are libcurl's, reused across requests.
+/// connection backoff and open its breaker exactly as gRPC endpoints do. Its stream limit is 1
+/// (one HTTP/1.1 request per keep-alive connection: the pool opens up to
+/// `CONDUCTOR_MAX_CONNECTIONS_PER_ENDPOINT`). The sockets themselves are libcurl's, reused across
+/// requests.
 struct RESTTransport: ConductorTransport {
     let tls: RESTTLSSettings
     /// `CONDUCTOR_SUBMIT_DEDUPLICATED=false`: a write must never go twice, so it goes on a new
@@ -33,8 +33,9 @@ struct RESTTransport: ConductorTransport {
 
     var loopExecutor: (any TaskExecutor)? { allEndpointsUseTLS ? http2.loopExecutor : loop.executor }
 
-    /// Closes every connection of the client (requests still running end as cancelled) and
-    /// returns once they are closed.
+    /// Closes the libcurl loop and with it every libcurl connection (requests still running end
+    /// as cancelled), and returns once they are closed. The HTTP/2 lanes are shut down by the
+    /// pool, as gRPC connections are.
     func close() async {
         await loop.close()
     }
