@@ -1,4 +1,5 @@
 import GRPCWire
+import LockedState
 
 /// The transport of `CONDUCTOR_PROTOCOL=http`: HTTP/1.1 with keep-alive through libcurl (the REST
 /// loop in `CRESTShim`) on `http://`; on `https://`, HTTP/2 on the client's own HTTP/2 transport
@@ -21,6 +22,9 @@ struct RESTTransport: ConductorTransport {
     let http2: NGHTTP2Transport
     /// Every endpoint is `https://`: calls complete on the HTTP/2 loop, unless a server picks HTTP/1.1.
     let allEndpointsUseTLS: Bool
+    /// Base URLs of `https://` endpoints whose server picked HTTP/1.1: their next lanes go to
+    /// libcurl at once (one TLS handshake, not two), for the client's life.
+    private let http1Origins = Locked<Set<String>>([])
 
     init(configuration: ConductorConfiguration) throws(ConductorError) {
         tls = RESTTLSSettings(caFile: configuration.tlsCAFile, certificateFile: configuration.tlsCertificateFile,
@@ -49,12 +53,17 @@ struct RESTTransport: ConductorTransport {
         let makeHTTP1 = { @Sendable [tls, writesOnFreshConnections, loop] (onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) in
             RESTConnection(origin: origin, tls: tls, writesOnFreshConnections: writesOnFreshConnections, loop: loop, onEvent: onEvent)
         }
-        guard origin.usesTLS else {
+        guard origin.usesTLS, !http1Origins.withLock({ $0.contains(origin.baseURL) }) else {
             let connection = makeHTTP1(onEvent)
             connection.probe(timeout: settings.connectTimeout)
             return connection
         }
+        let http1Origins = http1Origins
+        let switchToHTTP1 = { @Sendable (onEvent: @escaping @Sendable (HTTP2Connection.Event) -> Void) in
+            http1Origins.withLock { _ = $0.insert(origin.baseURL) }
+            return makeHTTP1(onEvent)
+        }
         return RESTHTTP2Connection(endpoint: endpoint, origin: origin, options: http2.options(for: endpoint, settings: settings),
-                                   connectTimeout: settings.connectTimeout, makeHTTP1: makeHTTP1, onEvent: onEvent)
+                                   connectTimeout: settings.connectTimeout, makeHTTP1: switchToHTTP1, onEvent: onEvent)
     }
 }
