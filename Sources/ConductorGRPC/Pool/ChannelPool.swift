@@ -191,8 +191,8 @@ final class ChannelPool: Sendable {
                     channels: endpoint.slots.map { slot in
                         let transport = slot.connection?.transportStatistics
                         return ChannelStatistics(
-                            state: slot.channelState, outstandingStreams: slot.outstanding, maxConcurrentStreams: slot.limit,
-                            peakOpenStreams: Int(transport?.maximumStreamsOpen ?? 0),
+                            state: slot.channelState, outstandingStreams: slot.outstanding, maxConcurrentStreams: slot.advertisedLimit,
+                            usableStreamLimit: slot.limit, peakOpenStreams: Int(transport?.maximumStreamsOpen ?? 0),
                             calls: slot.calls, failures: slot.failures, reconnects: max(0, slot.connectionsOpened - 1),
                             lastError: slot.lastError, tlsSessionResumed: transport?.tlsSessionResumed ?? false)
                     })

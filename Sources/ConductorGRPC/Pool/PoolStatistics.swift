@@ -26,6 +26,9 @@ public struct ChannelStatistics: Sendable {
     public var outstandingStreams: Int
     /// The server's SETTINGS_MAX_CONCURRENT_STREAMS (100 until the server said).
     public var maxConcurrentStreams: Int
+    /// The streams the pool sends on it now: the server's limit, lowered to the streams still
+    /// open when the server refused one (REFUSED_STREAM), and raised by one per success after.
+    public var usableStreamLimit: Int
     /// The most streams the transport ever had open at once on its current connection.
     public var peakOpenStreams: Int
     /// Calls finished on it.

@@ -108,8 +108,9 @@ struct PoolRuleTests {
         held[0].refuse()
         await harness.waitForParkedCalls(1)
         #expect(connection.started == 4, "the refused call is not sent again at once")
-        #expect(harness.client.statistics.endpoints[0].channels[0].maxConcurrentStreams == 3,
+        #expect(harness.client.statistics.endpoints[0].channels[0].usableStreamLimit == 3,
                 "the usable limit drops to the streams still open")
+        #expect(harness.client.statistics.endpoints[0].channels[0].maxConcurrentStreams == 4, "the server's own stays")
         held[1].succeed(InProcessClient.serving)
         let resent = await connection.exchanges.next()
         #expect(connection.started == 5)
