@@ -9,18 +9,8 @@ package struct HTTP2HeaderBlock: Sendable {
     /// Creates an empty block.
     package init() {}
 
-    /// Appends one field.
-    package mutating func append(name: some StringProtocol, value: some StringProtocol) {
-        appendLength(name.utf8.count)
-        appendLength(value.utf8.count)
-        bytes.append(contentsOf: name.utf8)
-        bytes.append(contentsOf: value.utf8)
-        count += 1
-    }
-
-    /// Appends one field of two strings. Not generic: callers in other modules would otherwise
-    /// run the unspecialized generic one, which walked each byte through witness tables
-    /// (4,000 instructions a field).
+    /// Appends one field. Not generic: a generic one, called from another module, ran unspecialized
+    /// and walked each byte through witness tables (4,000 instructions a field).
     package mutating func append(name: String, value: String) {
         appendLength(name.utf8.count)
         appendLength(value.utf8.count)

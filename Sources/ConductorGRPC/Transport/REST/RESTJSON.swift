@@ -78,7 +78,7 @@ package enum RESTJSON {
 
     package static func decodeDayProof(_ body: [UInt8]) throws(Mismatch) -> DayProof {
         let scan = try parse(body, wanted: dayProofFields, expecting: "a DayProof object")
-        let object = try Object(only: scan, path: "DayProof")
+        let object = try Object.only(scan, path: "DayProof")
         return DayProof(
             dayNumber: try object.int32(0), proof: try object.string(1), proofHash: try object.string(2),
             canonical: try object.bool(3), source: try object.string(4))
@@ -86,7 +86,7 @@ package enum RESTJSON {
 
     package static func decodeReceipt(_ body: [UInt8]) throws(Mismatch) -> ConductorReceipt {
         let scan = try parse(body, wanted: receiptFields, expecting: "a Receipt object")
-        return try receipt(Object(only: scan, path: "Receipt"))
+        return try receipt(Object.only(scan, path: "Receipt"))
     }
 
     package static func decodeReceipts(_ body: [UInt8], count: Int) throws(Mismatch) -> [ConductorReceipt] {
@@ -141,18 +141,12 @@ package enum RESTJSON {
         let path: String
         let names: [[UInt8]]
 
-        init(fields: [RESTJSONScan.Value?], path: String, names: [[UInt8]]) {
-            self.fields = fields
-            self.path = path
-            self.names = names
-        }
-
         /// The top-level object of a scan.
-        init(only scan: RESTJSONScan, path: String) throws(Mismatch) {
+        static func only(_ scan: RESTJSONScan, path: String) throws(Mismatch) -> Object {
             guard scan.shape == .object, let fields = scan.objects.first ?? nil else {
                 throw Mismatch(explanation: "\(path) is not a JSON object")
             }
-            self.init(fields: fields, path: path, names: scan.wantedNames)
+            return Object(fields: fields, path: path, names: scan.wanted)
         }
 
         private func mismatch(_ index: Int, _ problem: String) -> Mismatch {

@@ -36,9 +36,8 @@ final class RESTJSONScan {
     /// an element that is not an object), in the order of `wanted`.
     private(set) var objects: [[Value?]?] = []
 
-    private let wanted: [[UInt8]]
     /// The names the scan kept, in the order of its ``objects``' fields.
-    var wantedNames: [[UInt8]] { wanted }
+    let wanted: [[UInt8]]
     private var depth = 0
     /// The wanted index of the key just read at field level, or nil for a field nobody reads.
     private var field: Int?
